@@ -1,0 +1,27 @@
+# Two commands do all the set-up: `make demo` (the main job) and `make test` (every test).
+# Both create .venv on first use, install the package with its pinned dev stack, and are idempotent.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.cct_nb-installed
+
+.PHONY: install demo test test-slow export clean-nbs readme
+
+install: $(STAMP)
+
+$(STAMP): settings.ini setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install  ## the main job: CCT vs nothing else on the embedded scenes, CPU, a few minutes
+	$(BIN)/cct_nb_train --out runs/demo --overwrite true
+
+test: install  ## every notebook (nbdev_test, without #| slow cells) and tests/ (pytest); ends with "N passed, N failed"
+	$(BIN)/python scripts/run_tests.py
+
+test-slow: install  ## the same with the #| slow cells
+	$(BIN)/python scripts/run_tests.py --flags slow
+
+export: install  ## notebooks -> library, cleaned notebooks, README from index.ipynb
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python scripts/sync_readme.py

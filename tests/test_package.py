@@ -1,0 +1,37 @@
+"""Packaging, README and CI agree with each other."""
+import configparser, subprocess, sys
+from pathlib import Path
+from conftest import ROOT
+
+def cfg():
+    c = configparser.ConfigParser(delimiters=['=']); c.read(ROOT / 'settings.ini'); return c['DEFAULT']
+
+def test_readme_is_generated_from_index():
+    r = subprocess.run([sys.executable, str(ROOT / 'scripts' / 'sync_readme.py'), '--check'], capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout
+
+def test_readme_test_command_is_what_ci_runs():
+    readme, ci = (ROOT / 'README.md').read_text(), (ROOT / '.ci' / 'run').read_text()
+    assert 'make test' in readme and 'make demo' in readme
+    assert '\nmake test\n' in ci
+
+def test_dev_extra_pins_the_verified_stack():
+    dev = cfg()['dev_requirements'].split()
+    for pin in ('torch==2.14.1', 'torchvision==0.29.1', 'nbdev==2.4.14', 'fastcore==1.14.5', 'execnb==0.1.18',
+                'fastai==2.8.7', 'pydensecrf2==1.1'):
+        assert pin in dev, pin
+    assert not any('==' in r for r in cfg()['requirements'].split())   # runtime requirements stay loose
+
+def test_console_scripts_registered():
+    scripts = cfg()['console_scripts']
+    assert 'cct_nb_train=cct_nb.cli:cct_nb_train' in scripts and 'cct_nb_eval=cct_nb.cli:cct_nb_eval' in scripts
+
+def test_one_module_per_notebook():
+    mods = {}
+    for nb in sorted((ROOT / 'nbs').glob('[0-9]*.ipynb')):
+        text = nb.read_text()
+        assert '#| default_exp ' in text, nb.name
+        mod = text.split('#| default_exp ')[1].split('\\n')[0].split('"')[0].strip()
+        assert mod not in mods, f'{nb.name} and {mods.get(mod)} both export {mod}'
+        mods[mod] = nb.name
+        assert (ROOT / 'cct_nb' / f'{mod}.py').exists(), mod
