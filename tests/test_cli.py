@@ -27,10 +27,10 @@ def test_train_n_labeled_out_of_range(tmp_path):
     assert r.returncode == 2 and 'n_labeled=100000' in r.stderr
 
 def test_eval_missing_and_corrupt_checkpoint(tmp_path):
-    r = run('cct_nb_eval', str(tmp_path / 'none.pth'))
+    r = run('cct_nb_eval', '--checkpoint', str(tmp_path / 'none.pth'))
     assert r.returncode == 2 and 'none.pth' in r.stderr
     (tmp_path / 'bad.pth').write_bytes(b'garbage')
-    r = run('cct_nb_eval', str(tmp_path / 'bad.pth'))
+    r = run('cct_nb_eval', '--checkpoint', str(tmp_path / 'bad.pth'))
     assert r.returncode == 2 and 'bad.pth' in r.stderr
 
 def test_train_then_eval_round_trip_and_no_overwrite(tmp_path):
@@ -40,7 +40,7 @@ def test_train_then_eval_round_trip_and_no_overwrite(tmp_path):
     assert r.returncode == 0, r.stderr
     m = json.loads((out / 'metrics.json').read_text())
     assert 'val mIoU' in r.stdout and f"{100 * m['miou']:.1f}" in r.stdout
-    r2 = run('cct_nb_eval', str(out / 'model.pth'), '--out', str(tmp_path / 'ev'))
+    r2 = run('cct_nb_eval', '--checkpoint', str(out / 'model.pth'), '--out', str(tmp_path / 'ev'))
     assert r2.returncode == 0, r2.stderr
     assert abs(json.loads((tmp_path / 'ev' / 'metrics.json').read_text())['miou'] - m['miou']) < 1e-9
     before = (out / 'metrics.json').read_text()
