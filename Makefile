@@ -14,8 +14,8 @@ $(STAMP): settings.ini setup.py
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	@touch $(STAMP)
 
-demo: install  ## the main job: CCT vs nothing else on the embedded scenes, CPU, a few minutes
-	$(BIN)/cct_nb_train --out runs/demo --overwrite true
+demo: install  ## the main job: CCT and the supervised baseline on the embedded scenes (CPU, minutes)
+	$(BIN)/cct_nb_train --out runs/demo --overwrite --compare
 
 test: install  ## every notebook (nbdev_test, without #| slow cells) and tests/ (pytest); ends with "N passed, N failed"
 	$(BIN)/python scripts/run_tests.py

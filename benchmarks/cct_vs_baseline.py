@@ -1,0 +1,58 @@
+"""CCT against the supervised baseline: same labeled images, same iterations, several seeds; writes JSON.
+
+Usage (the figures in the README):
+  python benchmarks/cct_vs_baseline.py --dataset scenes --seeds 0 1 2 --out benchmarks/results/scenes_cct_vs_baseline.json
+  python benchmarks/cct_vs_baseline.py --dataset camvid --data-dir ../shared/data/camvid --n-labeled 50 --seeds 0 \
+      --out benchmarks/results/camvid50_cct_vs_baseline.json
+Every run folder (metrics.json, model.pth, split files, predictions.png) is kept under --runs.
+Extra `cct_nb_train` options go in as --set key=value (e.g. --set perturbations=noise:6,drop:6 --set lambda_u=10).
+"""
+import argparse, json, os, platform, statistics, sys, time
+from pathlib import Path
+import torch
+from cct_nb.cli import train_run, run_config
+
+def _value(v):
+    for f in (int, float):
+        try: return f(v)
+        except ValueError: pass
+    return None if v == 'None' else v
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--dataset', default='scenes'); ap.add_argument('--data-dir', default=None)
+    ap.add_argument('--n-labeled', type=int, default=None); ap.add_argument('--epochs', type=int, default=None)
+    ap.add_argument('--size', default=None); ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    ap.add_argument('--set', action='append', default=[], help='key=value: any other train_run option')
+    ap.add_argument('--runs', default='runs/bench', help='folder for the run folders')
+    ap.add_argument('--out', required=True, help='JSON file to write')
+    ap.add_argument('--overwrite', action='store_true')
+    a = ap.parse_args()
+    out = Path(a.out)
+    if out.exists() and not a.overwrite: sys.exit(f"error: {out} exists; pass --overwrite")
+    extra = dict(kv.split('=', 1) for kv in a.set)
+    extra = {k: _value(v) for k, v in extra.items()}
+    cfg = dict(n_labeled=a.n_labeled, epochs=a.epochs, size=a.size, **extra)
+    runs, t0 = [], time.time()
+    for seed in a.seeds:
+        run_dir = Path(a.runs) / f"{a.dataset}_n{a.n_labeled or 'default'}_seed{seed}"
+        m = train_run(run_dir, 'cct', a.dataset, a.data_dir, compare=True, overwrite=True, quiet=True, seed=seed, **cfg)
+        runs.append({'seed': seed, 'cct_miou': m['miou'], 'baseline_miou': m['compare']['baseline_miou'],
+                     'gap': m['compare']['gap'], 'cct_seconds': m['seconds'], 'baseline_seconds': m['compare']['baseline_seconds'],
+                     'run_dir': str(run_dir)})
+        print(f"seed {seed}: CCT {100 * m['miou']:.1f}  baseline {100 * m['compare']['baseline_miou']:.1f}  gap {100 * m['compare']['gap']:+.1f}", flush=True)
+    def stats(k):
+        v = [r[k] for r in runs]
+        return {'mean': statistics.mean(v), 'std': statistics.stdev(v) if len(v) > 1 else 0.0}
+    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
+    res = {'benchmark': 'cct_vs_baseline', 'dataset': a.dataset, 'config': {k: (list(v) if isinstance(v, tuple) else v)
+           for k, v in run_config(a.dataset, **{k: v for k, v in cfg.items()}).items() if k != 'split_files'},
+           'seeds': a.seeds, 'runs': runs, 'cct_miou': stats('cct_miou'), 'baseline_miou': stats('baseline_miou'), 'gap': stats('gap'),
+           'wall_seconds': round(time.time() - t0, 1), 'command': ' '.join(['python'] + sys.argv),
+           'machine': {'cpu': cpu, 'cores': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads(),
+                       'cuda': torch.cuda.is_available(), 'python': platform.python_version()}}
+    out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1))
+    print(f"CCT {100 * res['cct_miou']['mean']:.1f} ± {100 * res['cct_miou']['std']:.1f}, baseline {100 * res['baseline_miou']['mean']:.1f} ± "
+          f"{100 * res['baseline_miou']['std']:.1f}, gap {100 * res['gap']['mean']:+.1f} ± {100 * res['gap']['std']:.1f} -> {out}")
+
+if __name__ == '__main__': main()
