@@ -26,7 +26,8 @@ def main():
     ap.add_argument('--set', action='append', default=[], help='key=value: any other train_run option')
     ap.add_argument('--runs', default='runs/bench', help='folder for the run folders')
     ap.add_argument('--out', required=True, help='JSON file to write')
-    ap.add_argument('--overwrite', action='store_true')
+    ap.add_argument('--overwrite', action='store_true', help='replace an existing --out JSON')
+    ap.add_argument('--rerun', action='store_true', help='retrain cells whose run folder already has metrics.json')
     a = ap.parse_args()
     out = Path(a.out)
     if out.exists() and not a.overwrite: sys.exit(f"error: {out} exists; pass --overwrite")
@@ -35,8 +36,13 @@ def main():
     cfg = dict(n_labeled=a.n_labeled, epochs=a.epochs, size=a.size, **extra)
     runs, t0 = [], time.time()
     for seed in a.seeds:
-        run_dir = Path(a.runs) / f"{a.dataset}_n{a.n_labeled or 'default'}_seed{seed}"
-        m = train_run(run_dir, 'cct', a.dataset, a.data_dir, compare=True, overwrite=True, quiet=True, seed=seed, **cfg)
+        tag = '_'.join(f"{k}{v}" for k, v in sorted(cfg.items()) if v is not None)
+        run_dir = Path(a.runs) / f"{a.dataset}_{tag or 'defaults'}_seed{seed}"
+        done = run_dir / 'metrics.json'
+        if done.exists() and 'compare' in json.loads(done.read_text()) and not a.rerun:
+            m = json.loads(done.read_text())            # a finished cell: reuse it (delete the folder or --rerun to redo)
+        else:
+            m = train_run(run_dir, 'cct', a.dataset, a.data_dir, compare=True, overwrite=True, quiet=True, seed=seed, **cfg)
         runs.append({'seed': seed, 'cct_miou': m['miou'], 'baseline_miou': m['compare']['baseline_miou'],
                      'gap': m['compare']['gap'], 'cct_seconds': m['seconds'], 'baseline_seconds': m['compare']['baseline_seconds'],
                      'run_dir': str(run_dir)})
