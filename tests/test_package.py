@@ -24,7 +24,12 @@ def test_dev_extra_pins_the_verified_stack():
 
 def test_console_scripts_registered():
     scripts = cfg()['console_scripts']
-    assert 'cct_nb_train=cct_nb.cli:cct_nb_train' in scripts and 'cct_nb_eval=cct_nb.cli:cct_nb_eval' in scripts
+    for entry in ('cct_nb_train=cct_nb.cli:train_main', 'cct_nb_eval=cct_nb.cli:eval_main', 'cct_nb_predict=cct_nb.evaluation:predict_main'):
+        assert entry in scripts, entry
+    import importlib
+    for entry in scripts.split():                       # every entry point resolves to a callable
+        mod, fn = entry.split('=')[1].split(':')
+        assert callable(getattr(importlib.import_module(mod), fn)), entry
 
 def test_one_module_per_notebook():
     mods = {}
