@@ -51,7 +51,8 @@ def main():
         v = [r[k] for r in runs]
         return {'mean': statistics.mean(v), 'std': statistics.stdev(v) if len(v) > 1 else 0.0}
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
-    res = {'benchmark': 'cct_vs_baseline', 'dataset': a.dataset, 'config': {k: (list(v) if isinstance(v, tuple) else v)
+    from cct_nb.scenes import SCENES_VERSION
+    res = {'benchmark': 'cct_vs_baseline', 'dataset': a.dataset, 'scenes_version': SCENES_VERSION if a.dataset == 'scenes' else None, 'config': {k: (list(v) if isinstance(v, tuple) else v)
            for k, v in run_config(a.dataset, **{k: v for k, v in cfg.items()}).items() if k != 'split_files'},
            'seeds': a.seeds, 'runs': runs, 'cct_miou': stats('cct_miou'), 'baseline_miou': stats('baseline_miou'), 'gap': stats('gap'),
            'wall_seconds': round(time.time() - t0, 1), 'command': ' '.join(['python'] + sys.argv),

@@ -11,6 +11,7 @@ from fastai.torch_core import set_seed
 from cct_nb.data import segmentation_dls
 from cct_nb.learner import segmentation_learner, evaluate
 from cct_nb.cli import RUN_DEFAULTS
+from cct_nb.scenes import SCENES_VERSION
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -28,10 +29,10 @@ def main():
             set_seed(seed)
             data = segmentation_dls('scenes', None, n_labeled=n if n < 300 else None, bs=cfg['bs'], seed=seed)
             iters = iters or 270 // cfg['bs']                      # the budget of the main job: one pass over 270 images
-            learn = segmentation_learner(data, cfg['arch'], False, cfg['z_channels'])
+            learn = segmentation_learner(data, cfg['arch'], False, cfg['z_channels'], recipe=cfg['recipe'])
             n_epoch = max(1, round(a.epochs * iters / len(data.dls.train)))
             t = time.time()
-            with learn.no_bar(), learn.no_logging(): learn.fit_poly(n_epoch)
+            with learn.no_bar(), learn.no_logging(): learn.fit_seg(n_epoch, cfg['lr'])
             res = evaluate(learn.model, data.dls.valid, data.info)
             rows.append({'n_labeled': n, 'seed': seed, 'miou': res['miou'], 'pixel_acc': res['pixel_acc'],
                          'iterations': n_epoch * len(data.dls.train), 'seconds': round(time.time() - t, 1)})
@@ -41,7 +42,7 @@ def main():
         v = [r['miou'] for r in rows if r['n_labeled'] == n]
         curve[n] = {'mean': statistics.mean(v), 'std': statistics.stdev(v) if len(v) > 1 else 0.0}
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
-    res = {'benchmark': 'scenes_learning_curve', 'method': 'baseline', 'config': cfg, 'epochs_equivalent': a.epochs, 'runs': rows,
+    res = {'benchmark': 'scenes_learning_curve', 'method': 'baseline', 'scenes_version': SCENES_VERSION, 'config': cfg, 'epochs_equivalent': a.epochs, 'runs': rows,
            'curve': curve, 'wall_seconds': round(time.time() - t0, 1), 'command': ' '.join(['python'] + sys.argv),
            'machine': {'cpu': cpu, 'cores': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads()}}
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1))

@@ -142,7 +142,7 @@ def segmentation_net(n_classes:int, # $C$
     return SegmentationNet(enc, Decoder(z_channels, n_classes, final_relu=final_relu))
 
 def backbone_splitter(model:nn.Module): # any model with `.encoder.backbone`
-    "fastai splitter: parameter groups [pretrained backbone, everything else] (the backbone trains at lr/10)."
+    "fastai splitter: parameter groups [pretrained backbone, everything else] (a pretrained backbone trains at lr/10)."
     bb = list(model.encoder.backbone.parameters())
     ids = {id(p) for p in bb}
     return [bb, [p for p in model.parameters() if id(p) not in ids]]
