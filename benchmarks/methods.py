@@ -4,9 +4,11 @@ Every run is `cct_nb_train` (`train_run`) with the dataset's CPU configuration; 
 reused. CCT and baseline runs of `benchmarks/cct_vs_baseline.py` can be reused with --from-compare (same seeds, same config).
 Usage: python benchmarks/methods.py --seeds 0 1 2 --from-compare runs/bench-v2 --out benchmarks/results/scenes_methods.json
 """
-import argparse, json, os, platform, statistics, sys, time
+import argparse, json, sys, time
 from pathlib import Path
 import torch
+sys.path.insert(0, str(Path(__file__).parent))
+from _bench import machine, mean_std
 from cct_nb.cli import train_run, METHODS
 
 def main():
@@ -35,14 +37,10 @@ def main():
             rows.append({'method': m, 'seed': seed, 'miou': r['miou'], 'per_class_iou': r['per_class_iou'], 'seconds': r['seconds'],
                          'run': str(src.parent if src else run_dir), 'recipe': r['config'].get('recipe')})
             print(f"seed {seed} {m}: {100 * r['miou']:.1f}", flush=True)
-    summary = {}
-    for m in a.methods:
-        v = [r['miou'] for r in rows if r['method'] == m]
-        summary[m] = {'mean': statistics.mean(v), 'std': statistics.stdev(v) if len(v) > 1 else 0.0, 'n': len(v)}
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
+    summary = {m: mean_std(rows, 'miou', {'method': m}) for m in a.methods}
     res = {'benchmark': 'methods', 'dataset': a.dataset, 'seeds': a.seeds, 'runs': rows, 'summary': summary,
            'wall_seconds': round(time.time() - t0, 1), 'command': ' '.join(['python'] + sys.argv),
-           'machine': {'cpu': cpu, 'cores': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads()}}
+           'machine': machine()}
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1))
     print(' | '.join(f"{m}: {100 * s['mean']:.1f} ± {100 * s['std']:.1f}" for m, s in summary.items()), '->', out)
 

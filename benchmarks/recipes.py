@@ -3,9 +3,11 @@ against fastai's (Adam + one-cycle). Supervised baseline, the same labeled image
 
 Usage: python benchmarks/recipes.py --out benchmarks/results/scenes_recipes.json [--n-labeled 100 --epochs 10 --seeds 0]
 """
-import argparse, json, os, platform, statistics, sys, time
+import argparse, json, sys, time
 from pathlib import Path
 import torch
+sys.path.insert(0, str(Path(__file__).parent))
+from _bench import machine, mean_std
 from fastai.torch_core import set_seed
 from cct_nb.data import segmentation_dls
 from cct_nb.learner import segmentation_learner, evaluate
@@ -41,15 +43,11 @@ def main():
                          'per_class_iou': res['per_class_iou'], 'iterations': a.epochs * len(data.dls.train),
                          'seconds': round(time.time() - t, 1)})
             print({k: v for k, v in rows[-1].items() if k != 'per_class_iou'}, flush=True)
-    summary = {}
-    for name in a.variants:
-        v = [r['miou'] for r in rows if r['variant'] == name]
-        summary[name] = {'mean': statistics.mean(v), 'std': statistics.stdev(v) if len(v) > 1 else 0.0, 'n': len(v)}
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
+    summary = {name: mean_std(rows, 'miou', {'variant': name}) for name in a.variants}
     res = {'benchmark': 'scenes_recipes', 'method': 'baseline', 'scenes_version': SCENES_VERSION, 'n_labeled': a.n_labeled,
            'epochs': a.epochs, 'arch': 'resnet18', 'z_channels': 256, 'bs': 8, 'runs': rows, 'summary': summary,
            'wall_seconds': round(time.time() - t0, 1), 'command': ' '.join(['python'] + sys.argv),
-           'machine': {'cpu': cpu, 'cores': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads()}}
+           'machine': machine()}
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1))
     print(' | '.join(f"{k}: {100 * s['mean']:.1f}" for k, s in summary.items()), '->', out)
 
