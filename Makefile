@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cct_nb-installed
 
-.PHONY: install demo test test-slow export clean-nbs readme
+.PHONY: install demo test test-slow browser-test screenshots notebook-times export clean-nbs readme
 
 install: $(STAMP)
 
@@ -22,6 +22,15 @@ test: install  ## every notebook (nbdev_test, without #| slow cells) and tests/ 
 
 test-slow: install  ## the same with the #| slow cells
 	$(BIN)/python scripts/run_tests.py --flags slow
+
+browser-test: install  ## JupyterLab in headless Chromium (apt-get install chromium): the widget notebooks, every cell (#| slow too), controls moved
+	CCT_NB_BROWSER_FULL=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py
+
+screenshots: install  ## refresh docs/screenshots/ from the browser test (the explorers after their controls were moved)
+	CCT_NB_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py
+
+notebook-times: install  ## every notebook, all cells, in a fresh kernel in JupyterLab: seconds -> benchmarks/results/notebook_times.json
+	$(BIN)/python scripts/lab_browser.py time
 
 export: install  ## notebooks -> library, cleaned notebooks, README from index.ipynb
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python scripts/sync_readme.py

@@ -9,9 +9,10 @@ warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')   
 from pathlib import Path
 import torch
 from fastcore.script import call_parse, Param, store_true
-from fastai.torch_core import set_seed
+from fastai.torch_core import set_seed, num_distrib, default_device
 from .data import DATASETS, DEFAULT_SPLITS, segmentation_dls, seg_dataset, write_split, dataset_info
 from .learner import segmentation_learner, evaluate, save_checkpoint, load_checkpoint, show_predictions, get_recipe, RECIPES
+from .learner import StopOnNonFinite, NonFiniteLossError, set_precision, PRECISIONS
 from .train import cct_learner, CCTCheckpoint, load_training_state
 from .evaluation import method_learner, evaluate_multiscale
 from .perturbations import parse_perturbations
@@ -46,6 +47,7 @@ def parse_size(s): # None, "H,W", "HxW", "S" (square) or a tuple
 TRAIN_STATE, RUN_FILE = 'train_state.pth', 'run.json'   # the resumable state (every epoch) and the run's configuration
 
 def _check_out(out:Path, overwrite:bool):
+    if out.exists() and not out.is_dir(): raise NotADirectoryError(f"--out {out} is a file, not a folder")
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise FileExistsError(f"--out {out} exists and is not empty; pass --overwrite to replace its files")
     out.mkdir(parents=True, exist_ok=True)
@@ -66,9 +68,18 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
     else:   # Mean Teacher or input VAT, each with its own default lambda_u
         opts = {} if cfg['lambda_u'] is None else {'lambda_u': cfg['lambda_u']}
         learn = method_learner(method, data, cfg['arch'], cfg['pretrained'], cfg['z_channels'], **opts, **kw)
+    set_precision(learn, cfg['precision'], cfg['channels_last'])
+    learn.add_cb(StopOnNonFinite())               # a NaN/inf loss term: a clear error, and no checkpoint of the bad weights
+    if cfg.get('world_size', 1) > 1:              # torchrun: gradients averaged over the processes (12_distributed)
+        from cct_nb.distributed import distributed_learner
+        distributed_learner(learn, 'sync' if cfg['sync_bn'] else 'local')
     # history.csv is relative to learn.path = out; train_state.pth (model, optimizer, epoch, RNG) is rewritten atomically every epoch
-    cbs = [CSVLogger(fname='history.csv', append=resume_from is not None), CCTCheckpoint(TRAIN_STATE.removesuffix('.pth'))] + list(cbs or [])
-    start = load_training_state(learn, resume_from) if resume_from is not None else 0
+    own = [CSVLogger(fname='history.csv', append=resume_from is not None), CCTCheckpoint(TRAIN_STATE.removesuffix('.pth'))]
+    cbs = (own if cfg.get('rank', 0) == 0 else []) + list(cbs or [])          # files are written by rank 0 only
+    try: start = load_training_state(learn, resume_from) if resume_from is not None else 0
+    except (RuntimeError, ValueError, KeyError) as e:   # weights of another architecture, class count, perturbation set ...
+        why = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(f"--resume: {resume_from} does not fit this run's {method} model ({cfg['arch']}, z_channels={cfg['z_channels']}): {why}") from None
     ctx = learn.no_bar() if quiet else learn.added_cbs([])
     if start < cfg['epochs']:                     # (a run killed after its last epoch only needs evaluating)
         with ctx: learn.fit_seg(cfg['epochs'], cfg['lr'], cbs=cbs, start_epoch=start)
@@ -88,15 +99,24 @@ def train_run(out, # the run folder
     out = Path(out); cfg = run_config(dataset, **cfg, method=method)
     if method not in METHODS: raise ValueError(f"--method {method!r}: choose one of {METHODS}")
     split, state = (out / 'labeled.txt', out / 'unlabeled.txt'), out / TRAIN_STATE
+    rank, world = 0, 1
+    if num_distrib() > 1:                         # launched by torchrun: one process of a data-parallel run (12_distributed)
+        from cct_nb.distributed import init_distributed
+        if cfg['weak_labels']: raise ValueError("--weak-labels: not supported under torchrun (the CAM/CRF pseudo-labels are made in one process)")
+        rank, world = init_distributed()
+    elif cfg['sync_bn']: raise ValueError("--sync-bn: only with several processes (launch with torchrun --nproc_per_node N)")
+    dist_cfg = {'rank': rank, 'world_size': world}     # not part of the run's configuration (a run may resume on another count)
     if resume:
         if method == 'mean-teacher': raise ValueError("--resume: mean-teacher runs cannot be resumed (the checkpoint does not hold the EMA teacher)")
         if not state.is_file(): raise FileNotFoundError(f"--resume {out}: no {TRAIN_STATE} (a finished run deletes it; a run killed in its first epoch has none)")
         cfg['split_files'] = split                # the run's own split, so the same images stay labeled
     else:
         _check_out(out, overwrite)
-        if state.exists(): state.unlink()         # --overwrite: never resume someone else's state by accident
-        (out / RUN_FILE).write_text(json.dumps({'method': method, 'dataset': dataset, 'compare': compare,
-            'data_dir': str(Path(data_dir).resolve()) if data_dir else None, 'config': _jsonable(cfg)}, indent=1))
+        if world > 1: torch.distributed.barrier()  # every process has checked --out before rank 0 writes into it
+        if rank == 0:
+            if state.exists(): state.unlink()     # --overwrite: never resume someone else's state by accident
+            (out / RUN_FILE).write_text(json.dumps({'method': method, 'dataset': dataset, 'compare': compare,
+                'data_dir': str(Path(data_dir).resolve()) if data_dir else None, 'config': _jsonable(cfg)}, indent=1))
     if dataset == 'scenes' and data_dir is None:
         from cct_nb.scenes import write_scenes
         data_dir = write_scenes()            # generated once, then reused (the split files are relative to it)
@@ -104,12 +124,24 @@ def train_run(out, # the run folder
     set_seed(cfg['seed'])
     data = segmentation_dls(dataset, data_dir, cfg['n_labeled'], cfg['bs'], cfg['size'], cfg['seed'],
                             valid_split=cfg['valid_split'],
-                            split_files=cfg['split_files'], num_workers=cfg['workers'], valid_limit=cfg['valid_limit'])
+                            split_files=cfg['split_files'], num_workers=cfg['workers'], valid_limit=cfg['valid_limit'],
+                            device=default_device())   # the GPU when there is one (under torchrun: this process's, LOCAL_RANK)
+    if method != 'baseline' and not data.unlabeled_items:
+        raise ValueError(f"--method {method} needs unlabeled images, but all {len(data.labeled_items)} training images are labeled "
+                         f"(--n-labeled {cfg['n_labeled']} or an empty unlabeled.txt): use a smaller --n-labeled or --method baseline")
     root = Path(data_dir) if data_dir else None
-    if not resume: write_split(split[0], data.labeled_items, root, overwrite=True); write_split(split[1], data.unlabeled_items, root, overwrite=True)
+    if not resume and rank == 0: write_split(split[0], data.labeled_items, root, overwrite=True); write_split(split[1], data.unlabeled_items, root, overwrite=True)
+    if world > 1:
+        from cct_nb.distributed import shard_data
+        data = shard_data(data, rank, world)      # each process its own shard of the labeled and of the unlabeled batches
     t0 = time.time()
-    learn, start = _fit(cfg, data, out, method, quiet, state if resume else None, cbs)
+    learn, start = _fit(cfg | dist_cfg, data, out, method, quiet, state if resume else None, cbs)
     seconds = time.time() - t0
+    if rank != 0:                                 # the other processes of a torchrun job: rank 0 evaluates and writes
+        if compare and method != 'baseline' and not (resume and (out / 'baseline' / 'metrics.json').is_file() and not (out / 'baseline' / TRAIN_STATE).exists()):
+            train_run(out / 'baseline', 'baseline', dataset, data_dir, False, overwrite or resume, quiet, resume=resume and (out / 'baseline' / TRAIN_STATE).is_file(),
+                      **({k: v for k, v in cfg.items() if k != 'method'} | {'split_files': split, 'weak_labels': False}))
+        return None
     res = evaluate(learn.model, data.dls.valid, data.info)
     meta = {'n_classes': data.info.n_classes, 'dataset': dataset, 'arch': cfg['arch'], 'z_channels': cfg['z_channels'],
             'size': list(cfg['size']) if cfg['size'] else None, 'method': method, 'seed': cfg['seed']}
@@ -120,7 +152,7 @@ def train_run(out, # the run folder
                'seconds': round(seconds, 1), 'resumed_from_epoch': start if resume else None, 'seed': cfg['seed'], 'split': DEFAULT_SPLITS[dataset][1] if not cfg['valid_split'] else cfg['valid_split'],
                'config': _jsonable(cfg),
                'machine': {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'device': str(next(learn.model.parameters()).device),
-                           'python': platform.python_version()}}
+                           'python': platform.python_version(), 'processes': world}}
     if compare and method != 'baseline':
         bdir = out / 'baseline'
         if resume and (bdir / 'metrics.json').is_file() and not (bdir / TRAIN_STATE).exists():
@@ -147,9 +179,13 @@ def run_config(dataset:str, # a key of `DATASETS`
     if dataset not in DATASETS: raise ValueError(f"--dataset {dataset!r} unknown; choose one of {sorted(DATASETS)}")
     cfg = dict(RUN_DEFAULTS[dataset], method='cct', seed=0, pretrained=False, weak_labels=False, weak_min_pixels=20, deterministic=False, perturbations='cct', unsup_loss='mse',
                sup_loss='ce', conf_mask=None, pairwise=None, lambda_u=None, workers=0, valid_limit=None, valid_split=None,
-               split_files=None)
+               split_files=None, precision='fp32', channels_last=False, sync_bn=False)
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     cfg['size'] = parse_size(cfg['size'])
+    for k, lo in (('bs', 1), ('epochs', 1), ('z_channels', 1), ('workers', 0), ('valid_limit', 1)):
+        if cfg[k] is not None and cfg[k] < lo: raise ValueError(f"--{k.replace('_', '-')} {cfg[k]}: must be at least {lo}")
+    if cfg.get('lr') is not None and not cfg['lr'] > 0: raise ValueError(f"--lr {cfg['lr']}: must be positive")
+    if cfg['precision'] not in PRECISIONS: raise ValueError(f"--precision {cfg['precision']!r}: choose one of {PRECISIONS}")
     if cfg['weak_labels'] and cfg['method'] != 'cct': raise ValueError(f"--weak-labels: only for --method cct, not {cfg['method']}")
     if cfg['n_labeled'] is not None and cfg['n_labeled'] < 1: raise ValueError(f"--n-labeled: n_labeled={cfg['n_labeled']} must be at least 1")
     parse_perturbations(cfg['perturbations'])   # fails early on a bad spec
@@ -191,6 +227,8 @@ def eval_run(checkpoint, # a model.pth written by `cct_nb_train`
              overwrite:bool=False, # replace an existing metrics.json
              multi_scale:bool=False): # Appendix F: scales 0.5-1.5 and flips, averaged (`evaluate_multiscale`)
     "Evaluate a checkpoint on a split; returns (and writes) the same metrics fields as `train_run`."
+    if bs < 1: raise ValueError(f"--bs {bs}: must be at least 1")
+    if out is not None and Path(out).exists() and not Path(out).is_dir(): raise NotADirectoryError(f"--out {out} is a file, not a folder")
     net, meta = load_checkpoint(checkpoint)
     dataset = dataset or meta.get('dataset', 'scenes')
     info = dataset_info(dataset)
@@ -221,7 +259,9 @@ def _cli_errors(f, *args, **kwargs):
     try: return f(*args, **kwargs)
     except (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, KeyError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
-        print(f"error: {msg}", file=sys.stderr); sys.exit(2)
+        print(f"error: {str(msg).split(chr(10) + chr(9))[-1]}", file=sys.stderr); sys.exit(2)   # without fastai's "Exception occured in ..." line
+    except NonFiniteLossError as e:               # training diverged: not a usage error
+        print(f"error: {str(e).split(chr(10) + chr(9))[-1]}", file=sys.stderr); sys.exit(3)
 
 def _report(m:dict, name:str):
     print(f"{name}: val mIoU {100 * m['miou']:.1f} (pixel accuracy {100 * m['pixel_acc']:.1f}) on {m['n_images']} images")
@@ -248,17 +288,34 @@ def cct_nb_train(
     pairwise:Param("P-Wise loss over this many random auxiliary predictions (e.g. 8); off by default", int)=None,
     lambda_u:Param("weight lambda_u of the unsupervised loss (default: 30 for CCT and Mean Teacher, 1 for VAT)", float)=None,
     deterministic:Param("deterministic GPU kernels (CPU runs with the same seed and thread count are repeatable anyway)", store_true)=False,
+    precision:Param("fp32 (default), bf16 or fp16: autocast mixed precision (fastai's MixedPrecision on the model's device)", str)=None,
+    channels_last:Param("train in the channels-last memory layout (faster convolutions on recent GPUs)", store_true)=False,
+    sync_bn:Param("under torchrun on GPUs: SyncBatchNorm, batch statistics over all processes", store_true)=False,
     weak_labels:Param("CCT with weak labels (§3.3): image-level labels on the unlabeled images, CAM + CRF pseudo-labels, L_w", store_true)=False,
     compare:Param("also train the supervised baseline on the same split and budget", store_true)=False,
     split_dir:Param("read labeled.txt/unlabeled.txt from this folder instead of drawing a split", str)=None,
     valid_limit:Param("evaluate on the first N validation images only", int)=None,
     workers:Param("DataLoader worker processes", int)=None,
+    domains:Param("train on several domains at once (§3.4): datasets or presets, e.g. camvid,scenes or camvid_dusk,camvid_day (name:n sets n); --data-dir then maps names to folders, camvid=PATH", str)=None,
+    adversarial:Param("with --domains: the discriminator branch on z, trained through gradient reversal (Appendix E)", store_true)=False,
+    lambda_adv:Param("with --domains --adversarial: weight of the adversarial loss (default 0.02)", float)=None,
+    domain_bn:Param("with --domains: keep the encoder's BatchNorm running statistics per domain (not in the paper)", store_true)=False,
     out:Param("output folder", str)='runs/latest',
     overwrite:Param("replace the files of an existing --out folder", store_true)=False,
     resume:Param("continue the killed run in this folder from its last epoch (its run.json, split and train_state.pth)", str)=None,
     force:Param("with --resume: accept flags that change the run's configuration", store_true)=False,
     quiet:Param("no progress bars", store_true)=False):
     "Train CCT (or the supervised baseline) and write metrics.json, model.pth, the split and predictions.png into --out."
+    if domains is not None:   # §3.4: the multi-domain extension, imported only when asked for
+        from cct_nb.domains import domains_main
+        return domains_main(out, domains, data_dir, method=method or 'cct', adversarial=adversarial, lambda_adv=2e-2 if lambda_adv is None else lambda_adv,
+                            domain_bn=domain_bn,
+                            overwrite=overwrite, quiet=quiet, dataset=dataset, resume=resume, compare=compare, weak_labels=weak_labels,
+                            split_files=split_dir, n_labeled=n_labeled, epochs=epochs, arch=arch, z_channels=z_channels, pretrained=pretrained,
+                            size=size, bs=bs, lr=lr, recipe=recipe, seed=seed, perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss,
+                            conf_mask=conf_mask, pairwise=pairwise, lambda_u=lambda_u, valid_limit=valid_limit, workers=workers,
+                            deterministic=deterministic or None)
+    if adversarial or lambda_adv is not None or domain_bn: print("error: --adversarial, --lambda-adv and --domain-bn need --domains", file=sys.stderr); sys.exit(2)
     if resume is not None:
         if not Path(resume).is_dir(): print(f"error: --resume {resume} is not a folder", file=sys.stderr); sys.exit(2)
         if data_dir is not None and not Path(data_dir).is_dir():
@@ -267,8 +324,8 @@ def cct_nb_train(
                         epochs=epochs, arch=arch, z_channels=z_channels, pretrained=pretrained, size=size, bs=bs, lr=lr, recipe=recipe,
                         seed=seed, perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask,
                         pairwise=pairwise, lambda_u=lambda_u, valid_limit=valid_limit, workers=workers, weak_labels=weak_labels or None,
-                        deterministic=deterministic or None)
-        return _summary(m, m['method'], resume)
+                        deterministic=deterministic or None, precision=precision, channels_last=channels_last or None, sync_bn=sync_bn or None)
+        return _summary(m, m['method'] if m else None, resume)
     method, dataset = method or 'cct', dataset or 'scenes'
     if dataset != 'scenes' and dataset in DATASETS and data_dir is None:
         print(f"error: --dataset {dataset} needs --data-dir (the folder holding the dataset)", file=sys.stderr); sys.exit(2)
@@ -281,14 +338,19 @@ def cct_nb_train(
             if not f.is_file(): print(f"error: --split-dir: {f} does not exist", file=sys.stderr); sys.exit(2)
     if pretrained is not None and not Path(pretrained).is_file():
         print(f"error: --pretrained {pretrained} is not a file", file=sys.stderr); sys.exit(2)
+    if pretrained is not None:
+        try: torch.load(pretrained, map_location='cpu', weights_only=True)
+        except Exception as e: print(f"error: --pretrained {pretrained}: not a PyTorch state_dict file ({type(e).__name__})", file=sys.stderr); sys.exit(2)
     m = _cli_errors(train_run, out, method, dataset, data_dir, compare, overwrite, quiet, n_labeled=n_labeled, epochs=epochs,
                     arch=arch, z_channels=z_channels, pretrained=pretrained or None, size=size, bs=bs, lr=lr, recipe=recipe, seed=seed,
                     perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask,
                     pairwise=pairwise, lambda_u=lambda_u, split_files=split_files, valid_limit=valid_limit, workers=workers,
-                    weak_labels=weak_labels or None, deterministic=deterministic or None)
+                    weak_labels=weak_labels or None, deterministic=deterministic or None, precision=precision,
+                    channels_last=channels_last or None, sync_bn=sync_bn or None)
     _summary(m, method, out)
 
 def _summary(m:dict, method:str, out):
+    if m is None: return                          # a torchrun process other than rank 0: rank 0 reports
     _report(m, method)
     if 'compare' in m:
         c = m['compare']
@@ -333,6 +395,7 @@ def _run_script(f, prog:str):
 def train_main():
     "Console entry point `cct_nb_train` (hyphenated flags welcome)."
     _run_script(cct_nb_train, 'cct_nb_train')
+    if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
 
 def eval_main():
     "Console entry point `cct_nb_eval` (hyphenated flags welcome)."

@@ -85,8 +85,11 @@ def read_mask(path:Path, # a single-channel label PNG (mode L or P)
     except FileNotFoundError: raise FileNotFoundError(f"{path}: mask file not found") from None
     except (UnidentifiedImageError, OSError, SyntaxError) as e: raise ValueError(f"{path}: cannot read mask ({e})") from None
     if label_map is not None:
-        if m.max() >= len(label_map): raise ValueError(f"{path}: raw label {m.max()} is outside the label map")
-        m = label_map[m]
+        if m.size and (m.max() >= len(label_map) or m.min() < 0): raise ValueError(f"{path}: raw label {m.max()} is outside the label map")
+        raw, m = m, label_map[m]
+        if (m < 0).any():      # -1 in a label map: a raw value the dataset's encoding does not use
+            vals = sorted(np.unique(raw[m < 0]).tolist())[:5]
+            raise ValueError(f"{path}: raw label values {vals} are neither classes nor void in this dataset's label encoding")
     return m
 
 def check_mask(mask:np.ndarray, # H×W labels
@@ -133,7 +136,10 @@ def _pairs_from_folders(img_dir:Path, mask_dir:Path, img_suffixes=('.png', '.jpg
     return [(imgs[k], masks[k]) for k in sorted(imgs)]
 
 def _nonempty(pairs, where):
+    "`pairs`, or an error when there are none or when a listed file does not exist."
     if not pairs: raise ValueError(f"{where}: no images found")
+    missing = [p for pair in pairs for p in pair if not Path(p).is_file()]
+    if missing: raise FileNotFoundError(f"{where}: {len(missing)} listed files do not exist, e.g. {', '.join(map(str, missing[:3]))}")
     return pairs
 
 def camvid_items(root, # the CamVid folder (SegNet layout)
@@ -144,13 +150,13 @@ def camvid_items(root, # the CamVid folder (SegNet layout)
     pairs = _pairs_from_list(root, lst) if lst.exists() else _pairs_from_folders(root / split, root / f'{split}annot')
     return _nonempty(pairs, root / split)
 
-CAMVID_MAP = np.array(list(range(11)) + [255] * 245, dtype=np.int64)   # 11 (unlabelled) and anything above -> void
+CAMVID_MAP = np.array(list(range(11)) + [255] + [-1] * 243 + [255], dtype=np.int64)   # 11 (unlabelled) and 255 -> void; 12-254 are errors
 
 # %% ../nbs/01_data.ipynb #21c77e97
 def scenes_items(root=None, # the scenes folder; default: generated under `default_data_root()`
                  split:str='train'): # 'train', 'val' or 'test'
     "Pairs of the procedural scene dataset (generated on first use)."
-    return camvid_items(write_scenes(root) if root is None else root, split)
+    return camvid_items(write_scenes(root) if root is None else _require_dir(Path(root), 'scenes root'), split)
 
 # %% ../nbs/01_data.ipynb #f9d0ae95
 def voc_items(root, # the VOC2012 folder holding JPEGImages/ and SegmentationClassAug/
@@ -175,7 +181,8 @@ def voc_items(root, # the VOC2012 folder holding JPEGImages/ and SegmentationCla
 # %% ../nbs/01_data.ipynb #8196b6c2
 CITYSCAPES_TRAIN_IDS = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7, 21: 8, 22: 9, 23: 10,
                         24: 11, 25: 12, 26: 13, 27: 14, 28: 15, 31: 16, 32: 17, 33: 18}
-CITYSCAPES_MAP = np.full(256, 255, dtype=np.int64)
+CITYSCAPES_MAP = np.full(256, -1, dtype=np.int64)          # label ids 34-254 do not exist: an error
+CITYSCAPES_MAP[:34] = CITYSCAPES_MAP[255] = 255             # ids outside the 19 train ids (and 255) are void
 for _k, _v in CITYSCAPES_TRAIN_IDS.items(): CITYSCAPES_MAP[_k] = _v
 
 def cityscapes_items(root, # the folder holding leftImg8bit/ and gtFine/
@@ -190,10 +197,13 @@ def cityscapes_items(root, # the folder holding leftImg8bit/ and gtFine/
         mask = gt_root / img.parent.name / f'{stem}_gtFine_labelIds.png'
         if not mask.exists(): raise FileNotFoundError(f"{mask}: no gtFine mask for {img}")
         pairs.append((img, mask))
+    masks = {m.relative_to(gt_root) for _, m in pairs}
+    orphans = sorted(m for m in gt_root.glob('*/*_gtFine_labelIds.png') if m.relative_to(gt_root) not in masks)
+    if orphans: raise FileNotFoundError(f"{img_root}: no leftImg8bit image for masks {[str(m) for m in orphans[:3]]}")
     return _nonempty(pairs, img_root)
 
 # %% ../nbs/01_data.ipynb #1f81907f
-SUNRGBD_MAP = np.array([255] + list(range(13)) + [255] * 242, dtype=np.int64)
+SUNRGBD_MAP = np.array([255] + list(range(13)) + [-1] * 241 + [255], dtype=np.int64)   # 0 and 255 void, 14-254 errors
 
 def sunrgbd_items(root, # the folder holding image/ and label13/
                   split:str='train'): # 'train' or 'test' (SUN RGB-D has no val split)
@@ -398,17 +408,24 @@ def segmentation_dls(name:str='scenes', # dataset name
                      valid_split:str=None, # validation split name; default the dataset's
                      split_files=None, # (labeled.txt, unlabeled.txt) to read the split from instead
                      num_workers:int=0, device=None, # loader workers; torch device
-                     valid_limit:int=None): # use only the first images of the validation split (quick runs)
+                     valid_limit:int=None, # use only the first images of the validation split (quick runs)
+                     train_items=None, # (image, mask) pairs to split instead of the training split's (e.g. one CamVid sequence)
+                     valid_items=None): # (image, mask) pairs to validate on instead of the validation split's
     "Labeled fastai `DataLoaders` and an unlabeled loader for semi-supervised training on `name`."
     info = dataset_info(name)
+    if bs < 1: raise ValueError(f"bs={bs}: the batch size must be at least 1")
     if name == 'scenes' and root is None: root = write_scenes()
-    train_items = load_items(name, root)
+    train_items = load_items(name, root) if train_items is None else list(train_items)
     if split_files is not None:
         base = Path(root) if root is not None else None
         lab, unl = read_split(split_files[0], base), read_split(split_files[1], base)
+        _nonempty(lab, split_files[0])
+        if unl: _nonempty(unl, split_files[1])
+        both = {str(i) for i, _ in lab} & {str(i) for i, _ in unl}
+        if both: raise ValueError(f"{split_files[0]} and {split_files[1]} share {len(both)} images, e.g. {sorted(both)[0]}")
     elif n_labeled is None: lab, unl = train_items, []
     else: lab, unl = make_split(train_items, n_labeled, seed)
-    valid_items = load_items(name, root, valid_split or DEFAULT_SPLITS[name][1])
+    valid_items = load_items(name, root, valid_split or DEFAULT_SPLITS[name][1]) if valid_items is None else list(valid_items)
     if valid_limit: valid_items = valid_items[:valid_limit]
     tr = seg_dataset(name, root, train=True, size=size, items=lab)
     va = seg_dataset(name, root, train=False, size=size, items=valid_items)

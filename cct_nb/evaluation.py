@@ -254,9 +254,9 @@ def overlay_image(img:np.ndarray, # (H, W, 3) uint8
     return Image.fromarray(((1 - alpha) * img + alpha * colorize(mask, palette)).round().astype(np.uint8))
 
 def _check_image(path:Path):
-    "Fail early, naming the file, when `path` is not an image PIL can open (reads the header only)."
+    "Fail early, naming the file, when `path` is not an image PIL can decode (a truncated file too: the pixels are decoded)."
     try:
-        with Image.open(path): pass
+        with Image.open(path) as im: im.load()
     except Exception as e: raise ValueError(f"{path}: cannot read image ({e})") from None
 
 def _checkpoint_palette(meta:dict):

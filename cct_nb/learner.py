@@ -14,15 +14,20 @@ from fastai.optimizer import OptimWrapper, Adam
 from fastai.callback.schedule import fit_one_cycle   # patches Learner.fit_one_cycle
 from fastai.callback.schedule import ParamScheduler
 from fastcore.basics import patch
+import warnings
+from fastai.callback.core import Callback
+from fastai.callback.fp16 import MixedPrecision, AMPMode
+from fastai.callback.channelslast import ChannelsLast
 from .data import SegData, segmentation_dls, dataset_info, tensor_to_image, DatasetInfo
 from .model import segmentation_net, backbone_splitter, SegmentationNet
 from .metrics import MIoU, PixelAccuracy, confusion_matrix, iou_table
 from .losses import supervised_ce
 
 # %% auto #0
-__all__ = ['RECIPES', 'MODEL_KEYS', 'SCENE_MODEL', 'PolyLR', 'SegmentationLoss', 'sgd_paper', 'get_recipe',
+__all__ = ['RECIPES', 'MODEL_KEYS', 'PRECISIONS', 'SCENE_MODEL', 'PolyLR', 'SegmentationLoss', 'sgd_paper', 'get_recipe',
            'segmentation_learner', 'default_backbone_div', 'evaluate', 'inference_state_dict', 'save_checkpoint',
-           'load_checkpoint', 'colorize', 'predict_masks', 'show_predictions', 'cached_scene_model']
+           'load_checkpoint', 'NonFiniteLossError', 'loss_terms', 'StopOnNonFinite', 'DeviceMixedPrecision',
+           'set_precision', 'colorize', 'predict_masks', 'show_predictions', 'cached_scene_model']
 
 # %% ../nbs/07_learner.ipynb #c25e4b7a
 class PolyLR:
@@ -168,10 +173,74 @@ def load_checkpoint(path, # a file written by `save_checkpoint`
     try: ck = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e: raise ValueError(f"{path} is not a cct_nb checkpoint: {e}") from e
     if not isinstance(ck, dict) or ck.get('format') != 'cct_nb/1': raise ValueError(f"{path} is not a cct_nb checkpoint")
-    m = ck['meta']
-    net = segmentation_net(m['n_classes'], m.get('arch', 'resnet50'), False, m.get('z_channels', 512), m.get('final_relu', False))
-    net.load_state_dict(ck['model'])
+    m = ck.get('meta')
+    if not isinstance(m, dict) or not isinstance(m.get('n_classes'), int) or m['n_classes'] < 1 or not isinstance(ck.get('model'), dict):
+        raise ValueError(f"{path}: a cct_nb checkpoint without its weights or a valid meta['n_classes']")
+    arch, z = m.get('arch', 'resnet50'), m.get('z_channels', 512)
+    try: net = segmentation_net(m['n_classes'], arch, False, z, m.get('final_relu', False))
+    except (ValueError, TypeError) as e: raise ValueError(f"{path}: its meta does not describe a network we can build ({e})") from None
+    try: net.load_state_dict(ck['model'])
+    except RuntimeError as e:   # weights of another architecture, class count or z_channels than the meta says
+        why = str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else str(e)
+        raise ValueError(f"{path}: its weights do not fit the {arch} network with {m['n_classes']} classes and z_channels={z} "
+                         f"that its meta describes ({why})") from None
     return net.eval(), m
+
+# %% ../nbs/07_learner.ipynb #13c5f3b9
+class NonFiniteLossError(FloatingPointError):
+    "Training stopped because a loss term became NaN or infinite."
+
+def loss_terms(learn:Learner): # a learner after its loss was computed
+    "The named loss terms ($\\mathcal L_s$, $\\mathcal L_u$, ...) of the last batch, from the loss function and the callbacks that record them."
+    terms = {}
+    for o in [learn.loss_func, *learn.cbs]:
+        last = getattr(o, 'last', None)
+        if isinstance(last, dict): terms |= {k: v for k, v in last.items() if k.startswith('L_')}
+    return terms
+
+class StopOnNonFinite(Callback):
+    "Raise `NonFiniteLossError` (epoch, iteration, which loss term) before the optimizer steps on a non-finite loss, and before a checkpoint is written of non-finite weights."
+    order = 61.5   # after_loss after `UnlabeledConsistency` (61) added its term; after_epoch before `CCTCheckpoint` (62)
+    def after_loss(self):
+        if not self.training or bool(torch.isfinite(self.learn.loss_grad).all()): return
+        terms = loss_terms(self.learn)
+        bad = {k: v for k, v in terms.items() if not np.isfinite(v)}
+        what = ', '.join(f"{k} = {v}" for k, v in bad.items()) or f"the total loss = {float(self.learn.loss_grad)}"
+        ok = ', '.join(f"{k} = {v:.4g}" for k, v in terms.items() if k not in bad)
+        raise NonFiniteLossError(f"non-finite loss at epoch {self.epoch + 1}/{self.n_epoch}, iteration {self.iter + 1}/{self.n_iter}: {what}"
+                                 + (f" ({ok})" if ok else '') + "; training stopped before the optimizer step, so no checkpoint holds these "
+                                 "weights (try a lower --lr, or fp32)")
+    def after_epoch(self):
+        bad = [n for n, p in self.learn.model.named_parameters() if not bool(torch.isfinite(p).all())]
+        if bad: raise NonFiniteLossError(f"non-finite weights after epoch {self.epoch + 1}/{self.n_epoch} (e.g. {bad[0]}); "
+                                         "no checkpoint was written for this epoch (try a lower --lr)")
+
+# %% ../nbs/07_learner.ipynb #b67b072a
+PRECISIONS = ('fp32', 'bf16', 'fp16')
+
+class DeviceMixedPrecision(MixedPrecision):
+    "fastai's `MixedPrecision` with autocast and the loss scaler on the model's device (fastai's hard-codes CUDA)."
+    def before_fit(self):
+        dev = next(self.learn.model.parameters()).device.type
+        dtype = torch.bfloat16 if self.amp_mode == AMPMode.BF16 else torch.float16
+        if dev == 'cuda' and dtype == torch.bfloat16 and not torch.cuda.is_bf16_supported():
+            raise ValueError("--precision bf16: this GPU does not support bfloat16; use fp16")
+        self.kwargs['enabled'] = dtype == torch.float16        # bf16 has fp32's range: no loss scaling
+        self.autocast, self.learn.scaler, self.scales = torch.autocast(dev, dtype=dtype), torch.amp.GradScaler(dev, **self.kwargs), []
+
+def set_precision(learn:Learner, # the learner to configure
+                  precision:str='fp32', # 'fp32', 'bf16' or 'fp16' (autocast)
+                  channels_last:bool=False): # train in the channels-last memory layout
+    "Add fastai's mixed-precision and channels-last callbacks to `learn` (fp32 with a warning where the device has no autocast)."
+    if precision not in PRECISIONS: raise ValueError(f"--precision {precision!r}: choose one of {PRECISIONS}")
+    if precision != 'fp32':
+        dev = learn.dls.device.type if learn.dls.device is not None else 'cpu'
+        if not torch.amp.is_autocast_available(dev):
+            warnings.warn(f"--precision {precision}: no autocast on device {dev!r}; training in fp32")
+        else: learn.add_cb(DeviceMixedPrecision(AMPMode(precision)))
+    if channels_last: learn.add_cb(ChannelsLast())
+    learn.precision, learn.channels_last = precision, channels_last
+    return learn
 
 # %% ../nbs/07_learner.ipynb #4cbc87cb
 def colorize(mask:np.ndarray, # (H, W) labels

@@ -12,7 +12,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 # %% auto #0
 __all__ = ['RAMPS', 'CONSISTENCY', 'supervised_ce', 'abce_loss', 'ramp_exp', 'ramp_sigmoid', 'ramp_linear', 'ramp_cosine',
            'ramp_log', 'rampup_weight', 'eta_schedule', 'consistency_mse', 'consistency_kl', 'consistency_js',
-           'confidence_mask', 'unsupervised_loss', 'pairwise_loss', 'weak_loss', 'total_loss']
+           'softmax_sq_error', 'confidence_mask', 'unsupervised_loss', 'pairwise_loss', 'weak_loss', 'total_loss']
 
 # %% ../nbs/05_losses.ipynb #6792111d
 def _plain(t): # a tensor, possibly a fastai `TensorBase` subclass, or anything else
@@ -60,9 +60,9 @@ def abce_loss(logits:torch.Tensor, # (B, C, H, W) main-decoder logits on the lab
     n_valid = int(valid.sum())
     if n_valid == 0: return _zero(logits), torch.zeros((), device=logits.device)
     with torch.no_grad():  # the selection needs no gradient
-        p_true = F.softmax(logits.float(), 1).gather(1, target.masked_fill(~valid, 0)[:, None])[:, 0][valid]
+        p_true = F.softmax(logits.to(torch.promote_types(logits.dtype, torch.float32)), 1).gather(1, target.masked_fill(~valid, 0)[:, None])[:, 0][valid]
     ce = F.cross_entropy(logits, target, ignore_index=ignore_index, reduction='none')[valid]
-    confident_share = (p_true >= eta).float().mean()
+    confident_share = (p_true >= eta).to(p_true.dtype).mean()
     keep = p_true < eta
     n_keep = int(keep.sum())
     if n_keep < min_kept: keep = torch.topk(-p_true, k=min(min_kept, n_valid)).indices   # the least confident pixels
@@ -175,6 +175,23 @@ def consistency_js(p_main:torch.Tensor, # (B, C, H, W) main probabilities (the t
     return _masked_mean(js, mask)
 
 CONSISTENCY = {'mse': consistency_mse, 'kl': consistency_kl, 'js': consistency_js}
+
+# %% ../nbs/05_losses.ipynb #c9ea4b1b
+def softmax_sq_error(p_main:torch.Tensor, # main probabilities (the target), broadcastable to `aux_logits`
+                     aux_logits:torch.Tensor, # logits with the classes along `dim` (detached: no graph is built)
+                     weight:torch.Tensor=None, # pixel weights broadcastable to `aux_logits` without `dim` (Conf-Mask), or None
+                     dim:int=1, # the class dimension
+                     grad_scale:float=1.): # the gradient comes multiplied by this (0.5 and no weight: one pass fewer)
+    "$S = \\sum_i w_i \\sum_c (\\mathrm{softmax}(a)_{ci} - p_{ci})^2$ and `grad_scale` $\\cdot\\,\\partial S/\\partial a$, without autograd."
+    p_main, a = _plain(p_main), _plain(aux_logits).detach()
+    q = torch.softmax(a, dim)
+    e = q - p_main
+    g = q * e
+    g.addcmul_(q, g.sum(dim, keepdim=True), value=-1)             # q (e - Σ_c q e) = ½ ∂S/∂a without weights
+    if weight is None:
+        return torch.linalg.vector_norm(e).square(), (g if grad_scale == 0.5 else g.mul_(2 * grad_scale))
+    w = _plain(weight).unsqueeze(dim).to(a.dtype)
+    return (torch.linalg.vector_norm(e, dim=dim, keepdim=True).square() * w).sum(), g.mul_(w * (2 * grad_scale))
 
 # %% ../nbs/05_losses.ipynb #2188b713
 def confidence_mask(p_main:torch.Tensor, # (B, C, H, W) main probabilities

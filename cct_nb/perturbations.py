@@ -16,10 +16,11 @@ from .data import image_to_tensor
 __all__ = ['PERTURBATIONS', 'PAPER_NAMES', 'CCT_PERTURBATIONS', 'PERTURBATION_PARAMS', 'plain', 'prediction_at', 'Perturbation',
            'feature_noise', 'FeatureNoise', 'channel_activity', 'feature_drop_mask', 'feature_drop', 'FeatureDrop',
            'spatial_dropout', 'SpatialDropout', 'object_mask', 'ObjectMask', 'ContextMask', 'connected_components',
-           'object_boxes', 'cutout_mask', 'GuidedCutout', 'eval_mode', 'grouped_kl', 'adversarial_noise',
-           'IntermediateVAT', 'StackedDecoder', 'parse_perturbations', 'AuxiliaryDecoders', 'feature_summary',
-           'consistency_distance', 'make_perturbation', 'explore_perturbation', 'camvid_root', 'explorer_images',
-           'make_scene_image', 'explorer_models', 'PerturbationExplorer', 'show_exploration', 'perturbation_explorer']
+           'object_boxes', 'cutout_mask', 'GuidedCutout', 'eval_mode', 'grouped_softmax', 'grouped_kl',
+           'adversarial_noise', 'IntermediateVAT', 'subpixel_layout', 'image_layout', 'StackedDecoder',
+           'parse_perturbations', 'AuxiliaryDecoders', 'feature_summary', 'consistency_distance', 'make_perturbation',
+           'explore_perturbation', 'camvid_root', 'explorer_images', 'make_scene_image', 'explorer_models',
+           'PerturbationExplorer', 'show_exploration', 'perturbation_explorer']
 
 # %% ../nbs/06_perturbations.ipynb #fc02fc39
 def plain(t): # a tensor, possibly a fastai subclass (`TensorImage`, ...), or None
@@ -225,25 +226,27 @@ def cutout_mask(boxes, # `object_boxes` output
                 shape, # (B, h, w) of the feature map
                 area:float=0.4, # share of each box's area to zero
                 k:int=1, # independent copies (each gets its own crops)
-                generator:torch.Generator=None, device=None): # for repeatable draws; the mask's device
+                generator:torch.Generator=None, device=None, # for repeatable draws; the mask's device
+                dtype=torch.float32): # the mask's dtype (that of the features it multiplies)
     "Keep-mask (B, k, h, w) float: 0 inside one random crop of ≈`area` of each box, 1 elsewhere."
     b, y0, y1, x0, x1 = boxes
     B, h, w = shape
     device = device or y0.device
-    if len(b) == 0: return torch.ones(B, k, h, w, device=device)
+    if len(b) == 0: return torch.ones(B, k, h, w, device=device, dtype=dtype)
     bh, bw, s = y1 - y0, x1 - x0, math.sqrt(area)
-    ch = torch.minimum((bh * s).round().long().clamp_min(1), bh)
-    cw = torch.minimum((bw * s).round().long().clamp_min(1), bw)
-    u = torch.rand((2, k, len(b)), generator=generator, device=device)
+    fdt = torch.promote_types(dtype, torch.float32)       # sizes and offsets: at least fp32, whatever the mask's dtype
+    ch = torch.minimum((bh.to(fdt) * s).round().long().clamp_min(1), bh)
+    cw = torch.minimum((bw.to(fdt) * s).round().long().clamp_min(1), bw)
+    u = torch.rand((2, k, len(b)), generator=generator, device=device, dtype=fdt)
     oy = y0 + torch.minimum((u[0] * (bh - ch + 1)).long(), bh - ch)
     ox = x0 + torch.minimum((u[1] * (bw - cw + 1)).long(), bw - cw)
     plane = b[None] * k + torch.arange(k, device=device)[:, None]          # (k, N): which (image, copy)
-    diff = torch.zeros(B * k, h + 1, w + 1, device=device)
+    diff = torch.zeros(B * k, h + 1, w + 1, device=device, dtype=torch.int32)   # counts of crops covering each cell
     one = torch.ones_like(oy, dtype=diff.dtype)
     for ys, xs, v in ((oy, ox, one), (oy, ox + cw, -one), (oy + ch, ox, -one), (oy + ch, ox + cw, one)):
         diff.index_put_((plane.flatten(), ys.flatten(), xs.flatten()), v.flatten(), accumulate=True)
     cover = diff.cumsum(1).cumsum(2)[:, :h, :w] > 0.5
-    return (~cover).to(torch.float32).view(B, k, h, w)
+    return (~cover).to(dtype).view(B, k, h, w)
 
 class GuidedCutout(Perturbation):
     "G-Cutout (§3.2.3): zero a random crop of ≈`area` of each detected object's bounding box in $z$."
@@ -256,7 +259,7 @@ class GuidedCutout(Perturbation):
     def keep_mask(self, z, main_logits, k:int=1, generator=None):
         "Keep-mask (B, k, h, w)."
         pred = prediction_at(main_logits, z.shape[-2:])
-        return cutout_mask(object_boxes(pred, self.stuff, self.min_cells), pred.shape, self.area, k, generator, z.device)
+        return cutout_mask(object_boxes(pred, self.stuff, self.min_cells), pred.shape, self.area, k, generator, z.device, z.dtype)
     def perturb(self, z, k, main_logits=None, decoder=None):
         B, C, h, w = z.shape
         m = self.keep_mask(z, main_logits, k).to(z.dtype)
@@ -284,6 +287,12 @@ def _normalize(t:torch.Tensor, groups:int=1, fallback:torch.Tensor=None):
     if fallback is not None: out = torch.where(n > 0, out, _per_group(fallback, groups))
     return out.reshape(t.shape)
 
+def grouped_softmax(logits:torch.Tensor, # (B, G·n, ...): G decoders' logits stacked along channels
+                    groups:int=1): # G
+    "The softmax over each group's `n` classes, in the shape of `logits`."
+    B, GC = logits.shape[:2]
+    return F.softmax(logits.reshape(B, groups, GC // groups, *logits.shape[2:]), 2).reshape(logits.shape)
+
 def grouped_kl(p_logits:torch.Tensor, # reference logits (B, G·n, H, W)
                q_logits:torch.Tensor, # perturbed logits, same shape
                groups:int=1): # G decoders stacked along channels
@@ -306,14 +315,17 @@ def adversarial_noise(z:torch.Tensor, # encoder output (B, G·C, h, w) (G copies
     dt = dtype or z0.dtype
     if dt == torch.float64 and z0.device.type == 'mps': dt = torch.float32       # MPS has no float64
     state = {n: t.detach().to(dt) for n, t in (*decoder.named_parameters(), *decoder.named_buffers())}
-    g = lambda x: functional_call(decoder, state, (x,))
+    kw = {'layout': 'subpixel'} if 'subpixel' in getattr(decoder, 'layouts', ()) else {}   # KL is a sum over pixels: order is free
+    g = lambda x: functional_call(decoder, state, (x,), kw)
     with eval_mode(decoder), torch.enable_grad(), torch.autocast(z0.device.type, enabled=False):  # no fp16 inside
         x = z0.to(dt)
-        with torch.no_grad(): ref = g(x)
+        with torch.no_grad(): p_ref = grouped_softmax(g(x), groups)
         d = _normalize(torch.randn(z0.shape, generator=generator, device=z0.device, dtype=dt), groups)
         for _ in range(iters):
             r = (xi * d).requires_grad_()
-            grad, = torch.autograd.grad(grouped_kl(ref, g(x + r), groups), r)
+            a = g(x + r)
+            with torch.no_grad(): dkl = grouped_softmax(a, groups).sub_(p_ref)   # ∂ grouped_kl(ref, a) / ∂a
+            grad, = torch.autograd.grad(a, r, dkl)
             d = _normalize(grad, groups, fallback=d)
     return (eps * d).to(z0.dtype)
 
@@ -329,6 +341,32 @@ class IntermediateVAT(Perturbation):
     def perturb(self, z, k, main_logits=None, decoder=None):
         zk = z.repeat(1, k, 1, 1) if k > 1 else z
         return zk + adversarial_noise(zk, decoder, self.xi, self.eps, self.iters, groups=k, dtype=self.dtype)
+
+# %% ../nbs/06_perturbations.ipynb #dfda389d
+def subpixel_layout(t:torch.Tensor, # (B, C, H, W) image-layout logits/probabilities, or a (B, H, W) map
+                    n_upsample:int=3): # the decoders' upsamplings by 2 (H, W must be multiples of $2^n$)
+    "`t` with its pixels in the order of `StackedDecoder(layout='subpixel')`: (B, C, H·W), or (B, H·W) for a map."
+    squeeze = t.dim() == 3
+    if squeeze: t = t[:, None]
+    B, C, H, W = t.shape
+    r = 2 ** n_upsample
+    if H % r or W % r: raise ValueError(f"subpixel_layout: size {(H, W)} is not a multiple of {r}")
+    h, w, n = H // r, W // r, n_upsample
+    v = t.reshape(B, C, h, *[2] * n, w, *[2] * n)        # row = r·i + Σ_k 2^(n-k) dy_k, column alike
+    order = [0, 1] + [d for k in reversed(range(n)) for d in (3 + k, 4 + n + k)] + [2, 3 + n]
+    out = v.permute(order).reshape(B, C, H * W)           # (dy_n, dx_n, ..., dy_1, dx_1, i, j)
+    return out[:, 0] if squeeze else out
+
+def image_layout(t:torch.Tensor, # (B, C, N) in `subpixel_layout` order
+                 h:int, w:int, # the feature map's size ($N = 4^n h w$)
+                 n_upsample:int=3): # as in `subpixel_layout`
+    "Undo `subpixel_layout`: (B, C, N) -> (B, C, $2^n h$, $2^n w$)."
+    B, C, N = t.shape
+    n = n_upsample
+    if N != h * w * 4 ** n: raise ValueError(f"image_layout: {N} pixels are not {4 ** n} x {h} x {w}")
+    v = t.reshape(B, C, *[2] * (2 * n), h, w)
+    order = [0, 1, 2 + 2 * n] + [2 + 2 * (n - k) for k in range(1, n + 1)] + [3 + 2 * n] + [3 + 2 * (n - k) for k in range(1, n + 1)]
+    return v.permute(order).reshape(B, C, h * 2 ** n, w * 2 ** n)
 
 # %% ../nbs/06_perturbations.ipynb #624c92ce
 class StackedDecoder(nn.Module):
@@ -380,16 +418,32 @@ class StackedDecoder(nn.Module):
         "(K, ...) -> (B·K, ...): the K decoders' weights once per image, for `baddbmm` (the weights are tiny)."
         return t.expand(B, *t.shape).reshape(B * t.shape[0], *t.shape[1:])
 
-    def forward(self, z): # (B, k·in_ch, h, w): the k inputs concatenated along channels
+    layouts = ('image', 'subpixel')   # the output layouts `forward` can give (I-VAT reads this)
+
+    def forward(self, z, # (B, k·in_ch, h, w): the inputs of the selected decoders concatenated along channels
+                layout:str='image', # 'image': (B, k·C, 8h, 8w); 'subpixel': (B, k·C, 64·h·w) in `subpixel_layout` order
+                decoders:slice=None): # apply only these decoders of the stack (default: all `k`)
+        "The selected decoders' logits, as images or (`layout='subpixel'`, no pixel shuffle at all) as pixel lists."
+        if layout not in self.layouts: raise ValueError(f"layout={layout!r}: choose one of {self.layouts}")
         B, _, h, w = z.shape
-        K, C, n = self.k, self.n_classes, self.n_upsample
+        sel = slice(None) if decoders is None else decoders
+        hw_, hb = self.head_weight[sel], self.head_bias[sel]
+        K, C, n = hw_.shape[0], self.n_classes, self.n_upsample
+        if z.shape[1] != K * self.in_ch: raise ValueError(f"z has {z.shape[1]} channels; {K} decoders need {K * self.in_ch}")
         x = plain(z).reshape(B * K, self.in_ch, h * w)
-        x = torch.baddbmm(self._per_image(self.head_bias[..., None], B), self._per_image(self.head_weight, B), x)
+        x = torch.baddbmm(self._per_image(hb[..., None], B), self._per_image(hw_, B), x)
+        N = h * w
         for i, (wt, b) in enumerate(zip(self.up_weights, self.up_biases)):
-            x = torch.baddbmm(self._per_image(b[..., None], B), self._per_image(wt, B), x)   # (B·K, 4C, h·w)
-            x = F.pixel_shuffle(x.view(B, K * 4 * C, h, w), 2); h, w = 2 * h, 2 * w
-            if i < n - 1 or self.final_relu: x = F.relu(x, inplace=True)
-            if i < n - 1: x = x.reshape(B * K, C, h * w)
+            x = torch.baddbmm(self._per_image(b[sel][..., None], B), self._per_image(wt[sel], B), x)   # (B·K, 4C, N)
+            relu = i < n - 1 or self.final_relu
+            if layout == 'subpixel':                 # ReLU before the view: in place on a view would cost copies in backward
+                if relu: x = F.relu(x, inplace=True)
+                N = 4 * N; x = x.view(B * K, C, N)   # channel 4c+s -> pixel s·N/4 + p of class c
+            else:
+                x = F.pixel_shuffle(x.view(B, K * 4 * C, h, w), 2); h, w = 2 * h, 2 * w
+                if relu: x = F.relu(x, inplace=True)
+                if i < n - 1: x = x.reshape(B * K, C, h * w)
+        if layout == 'subpixel': return x.reshape(B, K * C, N)
         return x if n else x.reshape(B, K * C, h, w)
 
 # %% ../nbs/06_perturbations.ipynb #bdabd8c0

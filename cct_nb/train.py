@@ -4,7 +4,8 @@
 
 # %% ../nbs/08_train.ipynb #9d927783
 from __future__ import annotations
-import os, math, random, tempfile
+import os, math, random, tempfile, contextlib
+from collections.abc import Sequence
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -16,13 +17,14 @@ from fastai.callback.schedule import LRFinder
 from fastcore.basics import patch, store_attr
 from .data import SegData, DatasetInfo
 from .model import Encoder, Decoder, match_size, backbone_splitter
-from .perturbations import AuxiliaryDecoders, parse_perturbations, CCT_PERTURBATIONS
-from .losses import supervised_ce, abce_loss, eta_schedule, unsupervised_loss, pairwise_loss, RAMPS
+from .perturbations import AuxiliaryDecoders, parse_perturbations, CCT_PERTURBATIONS, subpixel_layout, plain
+from .losses import supervised_ce, abce_loss, eta_schedule, unsupervised_loss, pairwise_loss, RAMPS, CONSISTENCY, confidence_mask, softmax_sq_error
 from .metrics import MIoU, PixelAccuracy
 from .learner import sgd_paper, PolyLR, _atomic_save, evaluate, default_backbone_div, get_recipe
 
 # %% auto #0
-__all__ = ['CCTModel', 'cct_model', 'CCTLoss', 'UnlabeledBatches', 'CCTSchedule', 'rng_state', 'set_rng_state', 'CCTCheckpoint',
+__all__ = ['CCTModel', 'cct_model', 'CarriedGrads', 'backprop_now', 'aux_chunk_size', 'aux_consistency', 'UnlabeledBranch',
+           'AuxLogits', 'CCTLoss', 'UnlabeledBatches', 'CCTSchedule', 'rng_state', 'set_rng_state', 'CCTCheckpoint',
            'training_state', 'load_training_state', 'cct_learner']
 
 # %% ../nbs/08_train.ipynb #c3d1a227
@@ -30,13 +32,18 @@ class CCTModel(nn.Module):
     "Shared encoder $h$, main decoder $g$ and auxiliary decoders $g_a^k\\circ p_r$; eval/labeled-only forward = $g(h(x))$."
     def __init__(self, encoder:Encoder, # $h$
                  decoder:nn.Module, # $g$, the main decoder
-                 aux:AuxiliaryDecoders): # the $K$ perturbed auxiliary decoders
+                 aux:AuxiliaryDecoders, # the $K$ perturbed auxiliary decoders
+                 fused:bool=True, # training: defer the unlabeled half to the loss (`UnlabeledBranch`); False: the straightforward step
+                 aux_chunk='auto'): # lean step: auxiliary decoders decoded at once (`aux_consistency`'s `chunk`)
         super().__init__()
-        self.encoder, self.decoder, self.aux = encoder, decoder, aux
+        self.encoder, self.decoder, self.aux, self.fused, self.aux_chunk = encoder, decoder, aux, fused, aux_chunk
     def forward(self, x_l, # labeled (or any) images
                 x_u=None): # unlabeled images (training only)
         logits_l = match_size(self.decoder(self.encoder(x_l)), x_l.shape[-2:])
         if x_u is None or not self.training: return logits_l
+        if self.fused and not torch.is_autocast_enabled(x_u.device.type):   # mixed precision: the straightforward step
+            u = UnlabeledBranch(self, x_u, self.aux_chunk)
+            return logits_l, u, u.aux
         z = self.encoder(x_u)
         main_u = self.decoder(z)
         aux_u = self.aux(z, main_u.detach())
@@ -48,12 +55,182 @@ def cct_model(info:DatasetInfo, # the dataset: classes and which are "stuff"
               z_channels:int=512, # channels of $z$
               perturbations='cct', # 'cct' (Table 12: 30 decoders), a dict name->count, or "vat:2,noise:6"
               final_relu:bool=False, # see `Decoder`
+              fused:bool=True, # the lean training step (see `CCTModel`)
               **perturbation_kwargs): # passed to the perturbations (uniform_range, gamma_range, p, area, xi, eps, ...)
     "The CCT network for `info`'s classes with the auxiliary decoders named in `perturbations`."
     enc = Encoder(arch, pretrained, z_channels)
     spec = parse_perturbations(perturbations)
     aux = AuxiliaryDecoders(z_channels, info.n_classes, spec, stuff=info.stuff, final_relu=final_relu, **perturbation_kwargs)
-    return CCTModel(enc, Decoder(z_channels, info.n_classes, final_relu=final_relu), aux)
+    return CCTModel(enc, Decoder(z_channels, info.n_classes, final_relu=final_relu), aux, fused)
+
+# %% ../nbs/08_train.ipynb #513a8b1c
+class CarriedGrads(torch.autograd.Function):
+    "A scalar `value` whose gradients w.r.t. `inputs` are already known: `backward` scales `grads` by the incoming gradient."
+    @staticmethod
+    def forward(ctx, value, grads, *inputs):
+        ctx.save_for_backward(*grads)                 # freed after the backward pass
+        return value.detach().clone()
+    @staticmethod
+    def backward(ctx, g):
+        one = g.numel() == 1 and bool(g == 1)         # the usual case: hand the stored tensors over, no copy
+                                                       # (they become the parameters' .grad: one backward per step)
+        return (None, None, *[None if t is None else (t if one else t * g) for t in ctx.saved_tensors])
+
+def backprop_now(loss:torch.Tensor, # a scalar with its graph
+                 inputs): # the leaves it is differentiated for (the model's parameters)
+    "`loss` with its gradients w.r.t. `inputs` computed now and its graph freed; `.backward()` later gives the same gradients."
+    inputs = [t for t in inputs if t.requires_grad]
+    if not (torch.is_grad_enabled() and loss.requires_grad and inputs): return loss
+    grads = torch.autograd.grad(loss, inputs, allow_unused=True)
+    return CarriedGrads.apply(loss.detach(), grads, *inputs)
+
+# %% ../nbs/08_train.ipynb #1f5b8eef
+def _add_grads(acc:dict, params, grads):
+    "Accumulate `grads` into `acc[id(param)]`."
+    for p, g in zip(params, grads):
+        if g is None: continue
+        if id(p) in acc: acc[id(p)] += g
+        else: acc[id(p)] = g
+
+def aux_chunk_size(aux:AuxiliaryDecoders, # the auxiliary decoders
+                   z:torch.Tensor, # their input (B, in_ch, h, w)
+                   chunk='auto', # an int, None (a whole perturbation type), a pair (decoders, bands of rows) or 'auto'
+                   budget:int=2**23): # 'auto': about this many logits at once (all decoders of a chunk, one band of rows)
+    "(decoders, bands of rows) per piece of `aux_consistency`: 'auto' keeps each piece's full-resolution logits near `budget`."
+    if isinstance(chunk, tuple): return chunk
+    if chunk != 'auto': return chunk, 1
+    n_up = next(iter(aux.decoders.values())).n_upsample
+    per_decoder = z.shape[0] * aux.n_classes * z.shape[-2] * z.shape[-1] * 4 ** n_up
+    return max(1, budget // per_decoder), min(z.shape[-2], -(-per_decoder // budget))
+
+def aux_consistency(aux:AuxiliaryDecoders, # the $K$ auxiliary decoders and their perturbations
+                    z:torch.Tensor, # encoder output (B, in_ch, h, w), with its graph
+                    main_logits:torch.Tensor, # main decoder output (detached): the prediction-based masks read it
+                    p_main:torch.Tensor, # (B, C, H, W) target: softmax of the main logits at the loss's resolution (detached)
+                    mask:torch.Tensor=None, # (B, H, W) Conf-Mask pixel weights, or None
+                    distance='mse', # 'mse', 'kl', 'js' (`CONSISTENCY`) or a callable d(p, logits, mask=None)
+                    chunk='auto'): # decoders decoded (and alive) at once: see `aux_chunk_size`
+    "Eq. 2, $\\frac1K\\sum_k d(p, g_a^k(p_k(z)))$, decoder chunk by chunk (and band of rows by band), each back-propagated at once into a detached $z$."
+    if isinstance(distance, str) and distance not in CONSISTENCY: raise ValueError(f"distance={distance!r}: choose one of {sorted(CONSISTENCY)}")
+    d = CONSISTENCY[distance] if isinstance(distance, str) else distance
+    C, n_up = aux.n_classes, next(iter(aux.decoders.values())).n_upsample
+    B, ic, h, w = z.shape
+    sub = isinstance(distance, str) and tuple(p_main.shape[-2:]) == (h * 2 ** n_up, w * 2 ** n_up)   # pixel order is free
+    fast_mse = sub and distance == 'mse'                                  # `softmax_sq_error`: value and gradient in one pass
+    chunk, bands = aux_chunk_size(aux, z, chunk)
+    if not fast_mse: bands = 1                                            # bands only where the mean is global (n_pix)
+    rows = -(-h // bands); bands = [(r, min(h, r + rows)) for r in range(0, h, rows)]
+    band_px = lambda t, r0, r1: t[..., r0 * 2 ** n_up:r1 * 2 ** n_up, :]      # a band of feature rows is a band of pixel rows
+    if sub:                                                               # targets (and masks) per band of rows, in the decoders' order
+        targets = [subpixel_layout(band_px(p_main.detach(), *b), n_up) for b in bands]
+        masks = [None if mask is None else subpixel_layout(band_px(mask, *b), n_up) for b in bands]
+    else: targets, masks = [p_main.detach()], [mask]
+    if fast_mse: n_pix = float(mask.sum()) if mask is not None else B * h * w * 4 ** n_up   # eq. 7 averages over these
+    elif sub: targets, masks = [t[..., None] for t in targets], [None if m is None else m[..., None] for m in masks]  # "images"
+    params = list(aux.parameters())
+    need = torch.is_grad_enabled() and (z.requires_grad or any(p.requires_grad for p in params))
+    zd = z.detach().requires_grad_(need and z.requires_grad)
+    gz = torch.zeros_like(zd) if zd.requires_grad else None
+    gp, total, K = {}, zd.new_zeros(()), len(aux)
+    for name, k in aux.spec.items():
+        dec, pert = aux.decoders[name], aux.perturbations[name]
+        dps = [p for p in dec.parameters() if p.requires_grad] if need else []
+        with torch.set_grad_enabled(need): zt = pert.stack(zd, k, main_logits, dec)       # (B, k·ic, h, w)
+        gzt = torch.empty_like(zt) if need and zt.requires_grad else None
+        for j in range(0, k, chunk or k):
+            sl = slice(j, min(k, j + (chunk or k)))
+            for (r0, r1), target, m in zip(bands, targets, masks):
+                zc = zt.detach()[:, sl.start * ic:sl.stop * ic, r0:r1].requires_grad_(gzt is not None)
+                ins = ([zc] if gzt is not None else []) + dps
+                with torch.set_grad_enabled(need):
+                    y = dec(zc, layout='subpixel' if sub else 'image', decoders=sl)
+                    y = y.view(B, sl.stop - sl.start, C, *y.shape[2:])        # (B, decoders, C, pixels...)
+                    if fast_mse:
+                        scale = 1. / (K * C * n_pix) if n_pix > 0 else 0.     # an empty Conf-Mask gives 0, as `consistency_mse`
+                        S, gy = softmax_sq_error(target[:, None], y, None if m is None else m[:, None], dim=2, grad_scale=0.5)
+                        loss = S * scale
+                        gs = torch.autograd.grad(y, ins, gy, allow_unused=True) if need else []
+                        gs = [None if g is None else g.mul_(2 * scale) for g in gs]   # linear: scale the small results
+                    else:
+                        ys = [y[:, i, ..., None] if sub else match_size(y[:, i], p_main.shape[-2:]) for i in range(y.shape[1])]
+                        loss = sum(d(target, yi, mask=m) for yi in ys) / K
+                        gs = torch.autograd.grad(loss, ins, allow_unused=True) if need else []
+                if need:
+                    if gzt is not None: gzt[:, sl.start * ic:sl.stop * ic, r0:r1] = gs[0]; gs = gs[1:]
+                    _add_grads(gp, dps, gs)
+                total = total + loss.detach()
+        if gz is not None and gzt is not None: gz += torch.autograd.grad(zt, zd, gzt)[0]   # through the perturbation
+    if not need: return total
+    return CarriedGrads.apply(total, [gz, *[gp.get(id(p)) for p in params]], z, *params)
+
+# %% ../nbs/08_train.ipynb #7e44061a
+def _torch_rng(device:torch.device):
+    "The state of torch's generators that draws on `device` use (the CPU one, and the accelerator's)."
+    st = {'cpu': torch.get_rng_state()}
+    if device.type == 'cuda': st['cuda'] = torch.cuda.get_rng_state(device)
+    if device.type == 'mps': st['mps'] = torch.mps.get_rng_state()
+    return st
+
+def _set_torch_rng(st:dict, device:torch.device):
+    torch.set_rng_state(st['cpu'])
+    if 'cuda' in st: torch.cuda.set_rng_state(st['cuda'], device)
+    if 'mps' in st: torch.mps.set_rng_state(st['mps'])
+
+class UnlabeledBranch:
+    "The unlabeled half of a lean CCT step, run when the loss asks: $z = h(x_u)$, $g(z)$ and the auxiliary decoders."
+    def __init__(self, model:nn.Module, # a `CCTModel` (encoder, decoder, aux)
+                 x_u:torch.Tensor, # the unlabeled images
+                 chunk='auto'): # auxiliary decoders decoded at once (`aux_consistency`'s `chunk`)
+        self.model, self.x_u, self.chunk = model, x_u, chunk
+        self.rng, self._drawn = _torch_rng(x_u.device), False   # the perturbations draw from here, whichever way they run
+        self._z = self._main = None
+        self.aux = AuxLogits(self)
+
+    def forward(self):
+        "$z = h(x_u)$ with its graph and the main logits $g(z)$ without one (a target only); computed once."
+        if self._z is None:
+            self._z = plain(self.model.encoder(plain(self.x_u)))      # a plain tensor: no fastai subclass dispatch
+            with torch.no_grad(): self._main = plain(self.model.decoder(self._z))
+        return self._z, self._main
+
+    @property
+    def main_logits(self): return match_size(self.forward()[1], self.x_u.shape[-2:])   # (B, C, H, W), like `main_u`
+
+    @contextlib.contextmanager
+    def _draws(self):
+        "The step's random draws: the first time from the recorded state onwards, later as a replay that restores the generator."
+        dev = self.x_u.device
+        if not self._drawn:
+            self._drawn = True; _set_torch_rng(self.rng, dev); yield; return
+        saved = _torch_rng(dev); _set_torch_rng(self.rng, dev)
+        try: yield
+        finally: _set_torch_rng(saved, dev)
+
+    def release(self, loss:torch.Tensor): # a loss of the labeled pass
+        "`backprop_now(loss)` over the model's parameters: the labeled activations are freed before the unlabeled pass."
+        return backprop_now(loss, self.model.parameters())
+
+    def consistency(self, distance='mse', # a key of `CONSISTENCY`
+                    conf_mask:float=None): # Conf-Mask β, None = off
+        "$\\mathcal L_u$ (eq. 2) the lean way (`aux_consistency`), with the same value and gradients as `unsupervised_loss`."
+        z, main = self.forward()
+        p = F.softmax(self.main_logits.float(), 1)
+        mask = None if conf_mask is None else confidence_mask(p, conf_mask)
+        with self._draws(): return aux_consistency(self.model.aux, z, main, p, mask, distance, self.chunk)
+
+    def aux_logits(self):
+        "The $K$ auxiliary logits at $x_u$'s size, as the straightforward step computes them (same random draws)."
+        z, main = self.forward()
+        with self._draws(): out = self.model.aux(z, main)
+        return [match_size(a, self.x_u.shape[-2:]) for a in out]
+
+class AuxLogits(Sequence):
+    "The auxiliary logits of an `UnlabeledBranch` as a read-only sequence, decoded when first read."
+    def __init__(self, branch:UnlabeledBranch): self.branch, self._logits = branch, None
+    def __len__(self): return len(self.branch.model.aux)
+    def __getitem__(self, i):
+        if self._logits is None: self._logits = self.branch.aux_logits()
+        return self._logits[i]
 
 # %% ../nbs/08_train.ipynb #c5d50dc8
 class CCTLoss(nn.Module):
@@ -77,8 +254,18 @@ class CCTLoss(nn.Module):
         kw = {} if self.abce_min_kept is None else {'min_kept': self.abce_min_kept}
         loss, share = abce_loss(logits, target, self.eta, self.ignore_index, **kw)
         return loss, float(share)
+    def lean(self, logits_l, u:UnlabeledBranch, target):
+        "Eq. 3 for a lean step: $\\mathcal L_s$ back-propagated at once, then $\\mathcal L_u$ decoder by decoder."
+        L_s, share = self.supervised(logits_l.float(), target)
+        L_s = u.release(L_s)
+        L_u = u.consistency(self.unsup_loss, self.conf_mask)
+        self.last = {'L_s': float(L_s.detach()), 'L_u': float(L_u.detach()), 'confident': share}
+        return L_s + self.w_u * L_u
     def forward(self, pred, target):
         if not isinstance(pred, (tuple, list)): return supervised_ce(pred.float(), target, self.ignore_index)
+        if isinstance(pred[1], UnlabeledBranch):
+            if not self.pairwise: return self.lean(pred[0], pred[1], target)
+            pred = (pred[0], pred[1].main_logits, list(pred[2]))         # P-Wise reads the logits themselves
         logits_l, main_u, aux_u = pred[0].float(), pred[1].float(), [a.float() for a in pred[2]]
         L_s, share = self.supervised(logits_l, target)
         L_u = unsupervised_loss(main_u, aux_u, self.unsup_loss, self.conf_mask)
@@ -238,6 +425,7 @@ def cct_learner(data:SegData, # from `segmentation_dls` with `n_labeled` set (it
                 eta_final:float=0.9, # final ab-CE threshold
                 eta_rampup:float=0.5, # ab-CE annealing period (fraction of training)
                 final_relu:bool=False, # see `Decoder`
+                fused:bool=True, # the lean training step (`CCTModel`, "A lean training step"); False: the straightforward one
                 backbone_div:float=None, # backbone lr divisor; default `default_backbone_div(pretrained)` (10 pretrained, 1 from scratch)
                 recipe:str='paper', # 'paper' (SGD + poly) or 'fastai' (Adam + one-cycle), see `RECIPES`
                 perturbation_kwargs:dict=None, # options of the perturbations
@@ -246,7 +434,7 @@ def cct_learner(data:SegData, # from `segmentation_dls` with `n_labeled` set (it
     "A fastai `Learner` that trains the CCT network of the paper on `data`'s labeled and unlabeled images."
     if data.unlabeled is None: raise ValueError("data has no unlabeled loader: build it with segmentation_dls(..., n_labeled=n)")
     info = data.info
-    model = cct_model(info, arch, pretrained, z_channels, perturbations, final_relu, **(perturbation_kwargs or {}))
+    model = cct_model(info, arch, pretrained, z_channels, perturbations, final_relu, fused, **(perturbation_kwargs or {}))
     loss = CCTLoss(info.n_classes, info.ignore_index, sup_loss, unsup_loss, conf_mask, pairwise)
     sched = CCTSchedule(lambda_u, rampup_u, ramp, eta_final, eta_rampup)
     learn = Learner(data.dls, model, loss_func=loss, opt_func=get_recipe(recipe)['opt_func'], splitter=backbone_splitter,

@@ -10,3 +10,6 @@ BIN = Path(sys.executable).parent
 def camvid_root():
     if not (CAMVID / 'train').is_dir(): pytest.skip(f'CamVid not found at {CAMVID} (set CCT_NB_CAMVID)')
     return CAMVID
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'browser: JupyterLab in headless Chromium (tests/test_browser.py; needs chromium and playwright)')
