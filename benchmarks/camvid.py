@@ -1,0 +1,123 @@
+"""Issue 9, part 2: the paper's CamVid experiments (Fig. 5, Tables 5 and 6) at a scale this CPU can run. Appends JSON records.
+
+One CPU configuration for every cell (`CPU_CONFIG`: ResNet-18 from random init, z with 128 channels, 96x128 inputs, batch 8,
+3 epochs = 3 passes over the unlabeled images, fastai's recipe; evaluated on CamVid's 101 val images, the test split is not used).
+Cells (`--groups`, any of):
+  fig5    n = 20, 50, 100 labeled (seeded splits, the rest unlabeled): the baseline, each perturbation alone with K = 2
+          (I-VAT, F-Drop, F-Noise, DropOut, Obj-Msk, Con-Msk, G-Cutout), CCT full (Table 12's 30 decoders), CCT full + ab-CE
+  table5  n = 50, CCT full with the KL and JS consistency (MSE is the fig5 cell)
+  table6  n = 50, CCT full with Conf-Mask (beta = 0.5) and with the pair-wise loss (4 random auxiliary predictions)
+  seeds   n = 50, baseline and CCT full with seeds 1 and 2 (seed 0 is in fig5)
+Each cell is one `cct_nb_train` run (`train_run`) in `--runs/<cell>`: a cell whose folder has metrics.json is not trained
+again, a cell killed mid-run resumes from its last epoch (`resume_run`), and a finished cell not yet in `--out` is
+appended as one JSON line (config, seed, mIoU, per-class IoU, pixel accuracy, training seconds, wall seconds, command,
+machine, commit). `--shard i/N` takes every N-th cell, so N processes can share the grid (the appends are locked).
+
+Run from the project root (the figures of nbs/14_camvid_results.ipynb):
+  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/camvid.py --groups fig5 table5 table6 seeds --shard 0/2 &
+  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/camvid.py --groups fig5 table5 table6 seeds --shard 1/2
+Cells run in the order: every n = 50 cell (fig5, table5, table6, seeds), then n = 20 and n = 100, so a partial grid has\nthe n = 50 experiments complete.
+"""
+import argparse, fcntl, json, os, subprocess, sys, time
+from pathlib import Path
+import torch
+sys.path.insert(0, str(Path(__file__).parent))
+from _bench import machine
+
+CPU_CONFIG = dict(size=(96, 128), arch='resnet18', z_channels=128, bs=8, epochs=3, recipe='fastai')
+SINGLE = ('vat', 'drop', 'noise', 'dropout', 'object', 'context', 'cutout')   # the perturbations of Fig. 5, K = 2 each
+GROUPS = ('fig5', 'table5', 'table6', 'seeds')
+
+def cells(groups, ns=(20, 50, 100)):
+    "Every cell of the chosen groups: (name, group, method, seed, train_run options), the n = 50 cells first."
+    out = []
+    for g in groups:
+        if g == 'fig5':
+            for n in sorted(ns, key=lambda n: (n != 50, n)):
+                out.append((f'n{n}_baseline_seed0', g, 'baseline', 0, dict(n_labeled=n)))
+                for p in SINGLE: out.append((f'n{n}_{p}2_seed0', g, 'cct', 0, dict(n_labeled=n, perturbations=f'{p}:2')))
+                out.append((f'n{n}_cct_seed0', g, 'cct', 0, dict(n_labeled=n, perturbations='cct')))
+                out.append((f'n{n}_cct_abce_seed0', g, 'cct', 0, dict(n_labeled=n, perturbations='cct', sup_loss='abce')))
+        elif g == 'table5':
+            for d in ('kl', 'js'): out.append((f'n50_cct_{d}_seed0', g, 'cct', 0, dict(n_labeled=50, unsup_loss=d)))
+        elif g == 'table6':
+            out.append(('n50_cct_confmask_seed0', g, 'cct', 0, dict(n_labeled=50, conf_mask=0.5)))
+            out.append(('n50_cct_pairwise_seed0', g, 'cct', 0, dict(n_labeled=50, pairwise=4)))
+        elif g == 'seeds':
+            for s in (1, 2):
+                out.append((f'n50_baseline_seed{s}', g, 'baseline', s, dict(n_labeled=50)))
+                out.append((f'n50_cct_seed{s}', g, 'cct', s, dict(n_labeled=50, perturbations='cct')))
+        else: raise ValueError(f"--groups {g!r}: choose from {GROUPS}")
+    return sorted(out, key=lambda c: c[4]['n_labeled'] != 50)      # stable: every n = 50 cell first
+
+def recorded(path:Path) -> set:
+    "Names of the cells already in the JSON-lines file."
+    if not path.exists(): return set()
+    names = set()
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip(): continue
+        try: names.add(json.loads(line)['cell'])
+        except (json.JSONDecodeError, KeyError) as e: raise SystemExit(f"error: {path} line {i} is not a camvid.py record ({e})")
+    return names
+
+def append(path:Path, rec:dict):
+    "Append one record under an exclusive lock (several shards write the same file); never twice for one cell."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a+') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        if any(json.loads(l)['cell'] == rec['cell'] for l in f.read().splitlines() if l.strip()): return False
+        f.write(json.dumps(rec) + '\n'); f.flush()
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return True
+
+def commit():
+    try: return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError): return None
+
+def run_cell(name, group, method, seed, opts, a):
+    "Train (or resume, or reuse) one cell; its record."
+    from cct_nb.cli import train_run, resume_run, TRAIN_STATE
+    run_dir = Path(a.runs) / name
+    t0 = time.time()
+    if (run_dir / 'metrics.json').is_file(): m, how = json.loads((run_dir / 'metrics.json').read_text()), 'reused'
+    elif (run_dir / TRAIN_STATE).is_file(): m, how = resume_run(run_dir, quiet=True), 'resumed'
+    else:
+        m = train_run(run_dir, method, 'camvid', a.data_dir, overwrite=True, quiet=True, seed=seed, **(CPU_CONFIG | opts))
+        how = 'trained'
+    cfg = m['config']
+    return {'cell': name, 'group': group, 'method': method, 'seed': seed, 'n_labeled': m['n_labeled'], 'n_unlabeled': m['n_unlabeled'],
+            'perturbations': cfg.get('perturbations') if method == 'cct' else None, 'sup_loss': cfg.get('sup_loss'),
+            'unsup_loss': cfg.get('unsup_loss') if method == 'cct' else None, 'conf_mask': cfg.get('conf_mask'),
+            'pairwise': cfg.get('pairwise'), 'miou': m['miou'], 'per_class_iou': m['per_class_iou'], 'pixel_acc': m.get('pixel_acc'),
+            'iterations': m['iterations'], 'train_seconds': m['seconds'], 'wall_seconds': round(time.time() - t0, 1), 'how': how,
+            'config': cfg, 'run_dir': str(run_dir), 'command': ' '.join(['python'] + sys.argv),
+            'omp_num_threads': os.environ.get('OMP_NUM_THREADS'), 'machine': machine(), 'commit': commit()}
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--data-dir', default='../shared/data/camvid', help='CamVid in the SegNet layout')
+    ap.add_argument('--groups', nargs='+', default=list(GROUPS), help=f'any of {GROUPS}')
+    ap.add_argument('--n', type=int, nargs='+', default=[20, 50, 100], help='labeled counts of fig5')
+    ap.add_argument('--runs', default='runs/camvid', help='folder of the run folders')
+    ap.add_argument('--out', default='benchmarks/results/camvid_grid.jsonl', help='JSON-lines file the records are appended to')
+    ap.add_argument('--shard', default='0/1', help='i/N: this process takes cells i, i+N, i+2N, ...')
+    ap.add_argument('--limit', type=int, default=None, help='stop after training this many cells')
+    ap.add_argument('--dry-run', action='store_true', help='list the cells and what would happen to each')
+    a = ap.parse_args()
+    if not (Path(a.data_dir) / 'train').is_dir(): sys.exit(f"error: --data-dir {a.data_dir}: no CamVid train/ folder there")
+    try: i, n = (int(v) for v in a.shard.split('/')); assert 0 <= i < n
+    except (ValueError, AssertionError): sys.exit(f"error: --shard {a.shard!r}: expected i/N with 0 <= i < N")
+    try: todo = cells(a.groups, a.n)
+    except ValueError as e: sys.exit(f"error: {e}")
+    out, trained = Path(a.out), 0
+    done = recorded(out)
+    for k, (name, group, method, seed, opts) in enumerate(todo):
+        if k % n != i or name in done: continue
+        if a.dry_run: print(name, group, method, seed, opts); continue
+        if a.limit is not None and trained >= a.limit: break
+        rec = run_cell(name, group, method, seed, opts, a)
+        trained += rec['how'] != 'reused'
+        if append(out, rec): print(f"{name}: mIoU {100 * rec['miou']:.1f} ({rec['how']}, {rec['train_seconds']:.0f} s)", flush=True)
+
+if __name__ == '__main__': main()
