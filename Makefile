@@ -20,11 +20,11 @@ demo: install  ## the main job: CCT and the supervised baseline on the embedded 
 test: install  ## every notebook (nbdev_test, without #| slow cells) and tests/ (pytest); ends with "N passed, N failed"
 	$(BIN)/python scripts/run_tests.py
 
-test-slow: install  ## the same with the #| slow cells
-	$(BIN)/python scripts/run_tests.py --flags slow
+test-slow: install  ## the same with the #| slow cells, their long runs included (CCT_NB_LONG_RUNS=1)
+	CCT_NB_LONG_RUNS=1 $(BIN)/python scripts/run_tests.py --flags slow
 
 browser-test: install  ## JupyterLab in headless Chromium (apt-get install chromium): the widget notebooks, every cell (#| slow too), controls moved
-	CCT_NB_BROWSER_FULL=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py
+	CCT_NB_BROWSER_FULL=1 CCT_NB_LONG_RUNS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py
 
 screenshots: install  ## refresh docs/screenshots/ from the browser test (the explorers after their controls were moved)
 	CCT_NB_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py

@@ -11,11 +11,13 @@ Cells (`--groups`, any of):
 Each cell is one `cct_nb_train` run (`train_run`) in `--runs/<cell>`: a cell whose folder has metrics.json is not trained
 again, a cell killed mid-run resumes from its last epoch (`resume_run`), and a finished cell not yet in `--out` is
 appended as one JSON line (config, seed, mIoU, per-class IoU, pixel accuracy, training seconds, wall seconds, command,
-machine, commit). `--shard i/N` takes every N-th cell, so N processes can share the grid (the appends are locked).
+machine, commit). Several processes can share the grid: each claims the next free cell (a `<cell>.claim` file with its pid in --runs; a
+dead process's claim is taken over and its cell resumed), and the appends are locked. `--shard i/N` instead gives a
+process every N-th cell.
 
-Run from the project root (the figures of nbs/14_camvid_results.ipynb):
-  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/camvid.py --groups fig5 table5 table6 seeds --shard 0/2 &
-  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/camvid.py --groups fig5 table5 table6 seeds --shard 1/2
+Run from the project root (the figures of nbs/14_results.ipynb), one process per core:
+  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/camvid.py &
+  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/camvid.py
 Cells run in the order: every n = 50 cell (fig5, table5, table6, seeds), then n = 20 and n = 100, so a partial grid has\nthe n = 50 experiments complete.
 """
 import argparse, fcntl, json, os, subprocess, sys, time
@@ -71,6 +73,21 @@ def append(path:Path, rec:dict):
         fcntl.flock(f, fcntl.LOCK_UN)
     return True
 
+def claim(runs:Path, name:str):
+    "Claim a cell for this process (a `<name>.claim` file holding our pid); False when a live process holds it."
+    f = runs / f'{name}.claim'
+    runs.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.write(fd, str(os.getpid()).encode()); os.close(fd); return True
+        except FileExistsError:
+            try: pid = int(f.read_text() or 0)
+            except (OSError, ValueError): pid = 0
+            if pid and Path(f'/proc/{pid}').exists(): return False
+            f.unlink(missing_ok=True)            # a killed process's claim: take the cell over (it resumes)
+    return False
+
 def commit():
     try: return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError): return None
@@ -116,8 +133,11 @@ def main():
         if k % n != i or name in done: continue
         if a.dry_run: print(name, group, method, seed, opts); continue
         if a.limit is not None and trained >= a.limit: break
-        rec = run_cell(name, group, method, seed, opts, a)
-        trained += rec['how'] != 'reused'
-        if append(out, rec): print(f"{name}: mIoU {100 * rec['miou']:.1f} ({rec['how']}, {rec['train_seconds']:.0f} s)", flush=True)
+        if name in recorded(out) or not claim(Path(a.runs), name): continue     # done or being trained by another process
+        try:
+            rec = run_cell(name, group, method, seed, opts, a)
+            trained += rec['how'] != 'reused'
+            if append(out, rec): print(f"{name}: mIoU {100 * rec['miou']:.1f} ({rec['how']}, {rec['train_seconds']:.0f} s)", flush=True)
+        finally: (Path(a.runs) / f'{name}.claim').unlink(missing_ok=True)
 
 if __name__ == '__main__': main()

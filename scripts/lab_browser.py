@@ -8,8 +8,9 @@ widget's slider or picks a dropdown option and tells whether the figure the widg
 callback that raises shows its traceback in no cell: ipywidgets sends it from the comm handler and JupyterLab
 puts it in the Log Console (the status bar's log item lights up), so `problems` reads the Log Console too.
 
-Used by `tests/test_browser.py`; run as a script it times every notebook, all cells including `#| slow` ones:
-    .venv/bin/python scripts/lab_browser.py time [--only REGEX] [--out benchmarks/results/notebook_times.json]
+Used by `tests/test_browser.py`; run as a script it times every notebook as a learner runs it (Run All Cells; the long
+`#| slow` cells say what they would do and skip, see `run_long` in `01_data`), or with `--long-runs` everything:
+    .venv/bin/python scripts/lab_browser.py time [--only REGEX] [--long-runs] [--out benchmarks/results/notebook_times.json]
 """
 from __future__ import annotations
 import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
@@ -101,6 +102,19 @@ class LabServer:
         with urllib.request.urlopen(f'{self.url}{path}', timeout=10) as r: return json.loads(r.read())
 
     def kernels(self) -> list: return self.api('/api/kernels')
+
+    def cpu_seconds(self) -> float:
+        "CPU time (user + system) of the server and every process under it, reaped children included, from /proc."
+        stats = {}
+        for d in Path('/proc').iterdir():
+            if not d.name.isdigit(): continue
+            try: f = (d / 'stat').read_text().rsplit(')', 1)[1].split()
+            except OSError: continue
+            stats[int(d.name)] = (int(f[1]), sum(int(v) for v in f[11:15]))    # ppid; utime + stime + cutime + cstime
+        tree, total = {self.proc.pid}, 0
+        for _ in range(8):                                                   # descendants, a few generations deep
+            tree |= {pid for pid, (ppid, _) in stats.items() if ppid in tree}
+        return sum(stats[p][1] for p in tree if p in stats) / os.sysconf('SC_CLK_TCK')
 
     def shutdown_kernels(self):
         "Shut down every kernel of the server (the next notebook opened gets a fresh one)."
@@ -306,10 +320,10 @@ def stage(names, dest:Path, drop_slow:bool=False, edit=None) -> Path:
 
 def learner_env() -> dict:
     "Kernel environment of a learner's checkout: the data folders the notebooks would find beside the project."
-    env = {k: os.environ[k] for k in ('CCT_NB_DATA', 'CCT_NB_CAMVID', 'CAMVID_DIR') if k in os.environ}
+    env = {k: os.environ[k] for k in ('CCT_NB_DATA', 'CCT_NB_CAMVID', 'CCT_NB_LONG_RUNS') if k in os.environ}
     camvid = ROOT.parent / 'shared' / 'data' / 'camvid'
     if camvid.is_dir():   # the copies live outside the project, so name the folder they would find from nbs/
-        env.setdefault('CCT_NB_CAMVID', str(camvid)); env.setdefault('CAMVID_DIR', str(camvid))
+        env.setdefault('CCT_NB_CAMVID', str(camvid))
     return env
 
 def _cached_files() -> set:
@@ -318,15 +332,19 @@ def _cached_files() -> set:
     root = default_data_root()
     return {str(p.relative_to(root)) for p in root.glob('**/*.pth')} if root.is_dir() else set()
 
-def time_notebooks(only:str='', out:Path=None, timeout:float=3 * 3600) -> dict:
-    "Run every notebook (all cells, `#| slow` included, no IN_TEST) in a fresh kernel in JupyterLab; record seconds and problems."
+def time_notebooks(only:str='', out:Path=None, timeout:float=3 * 3600, long_runs:bool=False) -> dict:
+    "Run every notebook (all cells, no IN_TEST) in a fresh kernel in JupyterLab; record seconds, CPU seconds and problems."
     sys.path.insert(0, str(ROOT / 'benchmarks'))
     from _bench import machine
     names = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if re.search(only, p.name))
     rows, tmp, env = [], Path(tempfile.mkdtemp(prefix='cct_lab_time_')), learner_env()
-    res = dict(command=' '.join(sys.argv), what='seconds from Run All Cells to an idle kernel in JupyterLab, all cells '
-               '(#| slow included), no IN_TEST, fresh kernel per notebook, in numbered order; cached_during_run: weights '
-               'a notebook trained and cached under the data folder (a later run loads them)', machine=machine(),
+    if long_runs: env['CCT_NB_LONG_RUNS'] = '1'
+    else: env.pop('CCT_NB_LONG_RUNS', None)
+    res = dict(command=' '.join(sys.argv), what='seconds from Run All Cells to an idle kernel in JupyterLab, all cells, '
+               + ('the long #| slow cells run (CCT_NB_LONG_RUNS=1)' if long_runs else "the long #| slow cells skipped as a learner's run skips them (run_long)")
+               + ', no IN_TEST, fresh kernel per notebook, in numbered order; cpu_seconds: CPU time of the server and its kernels '
+               'during the run (children included); cached_during_run: weights a notebook trained and cached under the data folder '
+               '(a later run loads them)', long_runs=long_runs, machine=machine(),
                omp_num_threads=os.environ.get('OMP_NUM_THREADS'), env=env, date=time.strftime('%Y-%m-%d %H:%M'), notebooks=rows)
     def save():   # after every notebook, so an interrupted run keeps what it measured
         if not out: return
@@ -340,11 +358,12 @@ def time_notebooks(only:str='', out:Path=None, timeout:float=3 * 3600) -> dict:
         stage(names, tmp)
         with LabServer(tmp, env) as srv, LabBrowser(srv) as lab:
             for n in names:
-                t0, before = time.time(), _cached_files()
+                t0, before, c0 = time.time(), _cached_files(), srv.cpu_seconds()
                 page = lab.open(f'nbs/{n}')
                 secs = lab.run_all(page, timeout)
                 probs = lab.problems(page)
-                rows.append(dict(notebook=n, seconds=round(secs, 1), wall_with_open=round(time.time() - t0, 1), ok=not probs,
+                rows.append(dict(notebook=n, seconds=round(secs, 1), cpu_seconds=round(srv.cpu_seconds() - c0, 1),
+                                 wall_with_open=round(time.time() - t0, 1), ok=not probs,
                                  problems=probs, cached_during_run=sorted(_cached_files() - before)))
                 print(f"{'OK  ' if not probs else 'FAIL'} {n}: {secs:.0f}s", *probs, sep='\n  ' if probs else ' ', flush=True)
                 page.close(); srv.shutdown_kernels()   # a fresh kernel per notebook
@@ -356,7 +375,8 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('what', choices=['time'])
     ap.add_argument('--only', default='', help='regex on notebook file names')
+    ap.add_argument('--long-runs', action='store_true', help='run the long #| slow cells too (CCT_NB_LONG_RUNS=1)')
     ap.add_argument('--out', default=str(ROOT / 'benchmarks' / 'results' / 'notebook_times.json'))
     a = ap.parse_args()
-    r = time_notebooks(a.only, a.out)
+    r = time_notebooks(a.only, a.out, long_runs=a.long_runs)
     sys.exit(0 if all(x['ok'] for x in r['notebooks']) else 1)
