@@ -40,3 +40,23 @@ def test_one_module_per_notebook():
         assert mod not in mods, f'{nb.name} and {mods.get(mod)} both export {mod}'
         mods[mod] = nb.name
         assert (ROOT / 'cct_nb' / f'{mod}.py').exists(), mod
+
+def readme_toc():
+    "{notebook: row cells} of the README's 'Learn CCT in order' table."
+    text = (ROOT / 'README.md').read_text().split('## Learn CCT in order', 1)[1].split('\n## ', 1)[0]
+    rows = [l for l in text.splitlines() if l.startswith('| `')]
+    return {r.split('`')[1]: [c.strip() for c in r.strip('|').split('|')] for r in rows}
+
+def test_readme_lists_every_notebook_with_its_measured_time():
+    import json, re
+    toc = readme_toc()
+    nbs = sorted(p.stem for p in (ROOT / 'nbs').glob('[0-9]*.ipynb'))
+    assert sorted(toc) == nbs
+    times = {r['notebook'].removesuffix('.ipynb'): r for r in json.loads((ROOT / 'benchmarks' / 'results' / 'notebook_times.json').read_text())['notebooks']}
+    for nb, cells in toc.items():                       # the time column is the measured one (benchmarks/results/notebook_times.json)
+        m = re.match(r'(\d+(?:\.\d+)?) (s|min)', cells[-1])
+        assert m, (nb, cells[-1])
+        assert nb in times and times[nb]['ok'], f'{nb}: no successful timing in notebook_times.json'
+        secs = times[nb]['seconds']
+        shown = float(m[1]) * (60 if m[2] == 'min' else 1)
+        assert abs(shown - secs) <= max(1, 0.05 * secs), (nb, cells[-1], secs)
