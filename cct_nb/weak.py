@@ -302,7 +302,7 @@ def crf_refine_dataset(images, # (H, W, 3) uint8 images
                        crf:bool=True, # also the CRF-refined labels
                        min_prob:float=0.5, # see `crf_pseudo_labels`
                        crf_kwargs:dict=None, # passed to `crf_refine`
-                       n_workers:int=2): # worker processes (0: in this process)
+                       n_workers:int=0): # worker processes (0: in this process; more: spawned processes, so a script needs the `if __name__ == '__main__':` guard)
     "Threshold-rule and CRF pseudo-labels of many images, in parallel, as PNG files; returns the paths written."
     out_dir = Path(out_dir)
     (out_dir / 'raw').mkdir(parents=True, exist_ok=True)
@@ -311,7 +311,10 @@ def crf_refine_dataset(images, # (H, W, 3) uint8 images
     kw = dict(theta_bg=theta_bg, theta_fg=theta_fg, background=bg, ignore_index=ignore_index, min_prob=min_prob, crf=crf_kwargs or {})
     jobs = [(np.asarray(im), np.asarray(c), out_dir / 'raw' / n, (out_dir / 'crf' / n) if crf else None, kw)
             for im, c, n in zip(images, cams, names)]
-    parallel(_refine_one, jobs, n_workers=n_workers, threadpool=False, progress=False)
+    # 'spawn': forking a process that already runs threads (torch's OpenMP pool, a Jupyter kernel) can deadlock the child;
+    # the worker is named by its module, which a spawned process can import (also when this cell runs in a notebook)
+    from cct_nb.weak import _refine_one as work
+    parallel(work if n_workers else _refine_one, jobs, n_workers=n_workers, threadpool=False, progress=False, method='spawn')
     missing = [str(p) for j in jobs for p in j[2:4] if p is not None and not p.exists()]
     if missing: raise RuntimeError(f"{len(missing)} pseudo-labels were not written, e.g. {missing[0]}")
     return [j[2] for j in jobs]
@@ -326,7 +329,7 @@ def make_pseudo_labels(encoder:Encoder, # $h$ (pretrained with `pretrain_classif
                        theta_bg:float=0.05, theta_fg:float=0.30, background=None, # see `pseudo_labels`
                        crf:bool=True, min_prob:float=0.5, crf_kwargs:dict=None, # see `crf_pseudo_labels`
                        bs:int=16, # CAM batch size
-                       n_workers:int=2): # CRF worker processes
+                       n_workers:int=0): # CRF worker processes (0: in this process), see `crf_refine_dataset`
     "Pseudo-labels (threshold rule and CRF) for every image of `ds`, cached in `out_dir`; returns `out_dir`."
     out_dir = Path(out_dir); info = ds.info
     names = [_label_name(i) for i, _ in ds.items]
