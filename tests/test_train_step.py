@@ -96,9 +96,9 @@ def test_fit_lean_equals_straightforward(tmp_path):
     for k in ('L_s', 'L_u', 'w_u'): assert h0[k] == pytest.approx(h1[k], rel=1e-4, abs=1e-6), k
     assert list(v0) == pytest.approx(list(v1), rel=1e-3, abs=1e-5)
 
-@pytest.mark.parametrize('recipe', ['fastai', 'paper'])
-def test_cct_at_lambda0_trains_the_baseline_weights(tmp_path, recipe):
-    """Same seed, λ_u = 0: CCT's encoder and main decoder end bit for bit where the supervised baseline's end.
+@pytest.mark.parametrize('recipe,method', [('fastai', 'cct'), ('paper', 'cct'), ('fastai', 'mean-teacher'), ('fastai', 'vat')])
+def test_cct_at_lambda0_trains_the_baseline_weights(tmp_path, recipe, method):
+    """Same seed, λ_u = 0: CCT's (and Mean Teacher's, input VAT's) network ends bit for bit where the supervised baseline's ends.
 
     The unlabeled loader, the perturbations and the P-Wise subset draw from private `RandomStream`s, and the main decoder is
     built before the auxiliary ones, so the initial weights and every labeled batch are the baseline's; with ω_u = 0 the
@@ -115,20 +115,22 @@ def test_cct_at_lambda0_trains_the_baseline_weights(tmp_path, recipe):
         def before_batch(self):
             if self.training: self.seen.append((self.xb[0].clone(), self.yb[0].clone()))
     out = {}
-    for method in ('baseline', 'cct'):
+    from cct_nb.evaluation import mean_teacher_learner, vat_learner
+    for name in ('baseline', method):
         set_seed(3)
         d = segmentation_dls('scenes', root, n_labeled=8, bs=4, seed=3)
         rec = Batches()
-        kw = dict(recipe=recipe, path=tmp_path / method, cbs=[rec])
-        learn = (segmentation_learner(d, 'resnet18', z_channels=16, **kw) if method == 'baseline' else
-                 cct_learner(d, 'resnet18', z_channels=16, perturbations={'noise': 1, 'dropout': 1, 'cutout': 1, 'vat': 1},
-                             lambda_u=0., pairwise=2, **kw))
+        kw = dict(recipe=recipe, path=tmp_path / name, cbs=[rec])
+        if name == 'baseline': learn = segmentation_learner(d, 'resnet18', z_channels=16, **kw)
+        elif name == 'cct': learn = cct_learner(d, 'resnet18', z_channels=16, perturbations={'noise': 1, 'dropout': 1, 'cutout': 1, 'vat': 1},
+                                                 lambda_u=0., pairwise=2, **kw)
+        else: learn = (mean_teacher_learner if name == 'mean-teacher' else vat_learner)(d, 'resnet18', z_channels=16, lambda_u=0., **kw)
         with learn.no_bar(), learn.no_logging():
-            learn.fit_cct(2) if method == 'cct' else learn.fit_seg(2)
-        out[method] = ({k: v.detach().clone() for k, v in learn.model.named_parameters()}, rec.seen, learn)
-    (pb, sb, lb), (pc, sc, lc) = out['baseline'], out['cct']
+            learn.fit_cct(2) if name == 'cct' else learn.fit_seg(2)
+        out[name] = ({k: v.detach().clone() for k, v in learn.model.named_parameters()}, rec.seen, learn)
+    (pb, sb, lb), (pc, sc, lc) = out['baseline'], out[method]
     assert len(sb) == len(sc) == 2 * len(lb.dls.train) > 0
     for (xb, yb), (xc, yc) in zip(sb, sc): assert torch.equal(xb, xc) and torch.equal(yb, yc)   # the same labeled batches
-    assert all(v > 0 for v in lc.recorder.hps['L_u'])                                            # CCT did run its unlabeled half
+    assert all(v > 0 for v in lc.recorder.hps['L_u'])                                            # the method did run its unlabeled half
     for k, v in pb.items(): assert torch.equal(v, pc[k]), k                                      # and trained the same weights
     assert any(not torch.equal(v, lc.model.state_dict()[k]) for k, v in lb.model.state_dict().items() if 'running' in k)
