@@ -36,7 +36,7 @@ def main():
     cfg = dict(n_labeled=a.n_labeled, epochs=a.epochs, size=a.size, **extra)
     runs, t0 = [], time.time()
     for seed in a.seeds:
-        tag = '_'.join(f"{k}{v}" for k, v in sorted(cfg.items()) if v is not None)
+        tag = '_'.join(f"{k}{Path(str(v)).stem if k == 'pretrained' else v}" for k, v in sorted(cfg.items()) if v is not None)
         run_dir = Path(a.runs) / f"{a.dataset}_{tag or 'defaults'}_seed{seed}"
         done = run_dir / 'metrics.json'
         if done.exists() and 'compare' in json.loads(done.read_text()) and not a.rerun:

@@ -10,19 +10,20 @@ import torch
 from fastai.torch_core import set_seed
 from cct_nb.data import segmentation_dls
 from cct_nb.learner import segmentation_learner, evaluate
-from cct_nb.cli import RUN_DEFAULTS
+from cct_nb.cli import RUN_DEFAULTS, run_config
 from cct_nb.scenes import SCENES_VERSION
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--n', type=int, nargs='+', default=[10, 30, 100, 300])
     ap.add_argument('--seeds', type=int, nargs='+', default=[0])
-    ap.add_argument('--epochs', type=int, default=RUN_DEFAULTS['scenes']['epochs'])
+    ap.add_argument('--epochs', type=int, default=RUN_DEFAULTS['scenes']['epochs'], help="budget in passes over 270 images (the main job's epochs)")
     ap.add_argument('--out', required=True); ap.add_argument('--overwrite', action='store_true')
     a = ap.parse_args()
     out = Path(a.out)
     if out.exists() and not a.overwrite: sys.exit(f"error: {out} exists; pass --overwrite")
-    cfg = RUN_DEFAULTS['scenes']; rows, t0 = [], time.time()
+    cfg = {k: run_config('scenes')[k] for k in (*RUN_DEFAULTS['scenes'], 'lr')}   # the main job's configuration, with the recipe's lr
+    rows, t0 = [], time.time()
     iters = None
     for n in a.n:
         for seed in a.seeds:

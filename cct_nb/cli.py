@@ -58,6 +58,7 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
     if method == 'cct':
         cct_kw = {k: cfg[k] for k in ('arch', 'pretrained', 'z_channels', 'perturbations', 'unsup_loss', 'sup_loss', 'conf_mask', 'pairwise')}
         cct_kw['lambda_u'] = 30. if cfg['lambda_u'] is None else cfg['lambda_u']
+        cct_kw['rampup_u'] = 0.1 if cfg.get('rampup_u') is None else cfg['rampup_u']   # Table 12: w_u reaches lambda_u after 10 % of training
         if cfg['weak_labels']:   # §3.3: CAM pseudo-labels (cached under out/weak) and L_w on the unlabeled images
             from cct_nb.weak import prepare_weak_labels, weak_cct_learner
             pseudo, enc = prepare_weak_labels(data, out / 'weak', cfg['arch'], cfg['pretrained'], cfg['z_channels'], seed=cfg['seed'],
@@ -178,13 +179,14 @@ def run_config(dataset:str, # a key of `DATASETS`
     "The full configuration of a run: `RUN_DEFAULTS[dataset]` and the method's defaults, overridden by non-None values."
     if dataset not in DATASETS: raise ValueError(f"--dataset {dataset!r} unknown; choose one of {sorted(DATASETS)}")
     cfg = dict(RUN_DEFAULTS[dataset], method='cct', seed=0, pretrained=False, weak_labels=False, weak_min_pixels=20, deterministic=False, perturbations='cct', unsup_loss='mse',
-               sup_loss='ce', conf_mask=None, pairwise=None, lambda_u=None, workers=0, valid_limit=None, valid_split=None,
+               sup_loss='ce', conf_mask=None, pairwise=None, lambda_u=None, rampup_u=None, workers=0, valid_limit=None, valid_split=None,
                split_files=None, precision='fp32', channels_last=False, sync_bn=False)
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     cfg['size'] = parse_size(cfg['size'])
     for k, lo in (('bs', 1), ('epochs', 1), ('z_channels', 1), ('workers', 0), ('valid_limit', 1)):
         if cfg[k] is not None and cfg[k] < lo: raise ValueError(f"--{k.replace('_', '-')} {cfg[k]}: must be at least {lo}")
     if cfg.get('lr') is not None and not cfg['lr'] > 0: raise ValueError(f"--lr {cfg['lr']}: must be positive")
+    if cfg['rampup_u'] is not None and not 0 <= cfg['rampup_u'] <= 1: raise ValueError(f"--rampup-u {cfg['rampup_u']}: a share of training, between 0 and 1")
     if cfg['precision'] not in PRECISIONS: raise ValueError(f"--precision {cfg['precision']!r}: choose one of {PRECISIONS}")
     if cfg['weak_labels'] and cfg['method'] != 'cct': raise ValueError(f"--weak-labels: only for --method cct, not {cfg['method']}")
     if cfg['n_labeled'] is not None and cfg['n_labeled'] < 1: raise ValueError(f"--n-labeled: n_labeled={cfg['n_labeled']} must be at least 1")
@@ -287,6 +289,7 @@ def cct_nb_train(
     conf_mask:Param("Conf-Mask threshold beta (e.g. 0.5); off by default", float)=None,
     pairwise:Param("P-Wise loss over this many random auxiliary predictions (e.g. 8); off by default", int)=None,
     lambda_u:Param("weight lambda_u of the unsupervised loss (default: 30 for CCT and Mean Teacher, 1 for VAT)", float)=None,
+    rampup_u:Param("CCT: share of training over which w_u ramps up to lambda_u (default 0.1, Table 12)", float)=None,
     deterministic:Param("deterministic GPU kernels (CPU runs with the same seed and thread count are repeatable anyway)", store_true)=False,
     precision:Param("fp32 (default), bf16 or fp16: autocast mixed precision (fastai's MixedPrecision on the model's device)", str)=None,
     channels_last:Param("train in the channels-last memory layout (faster convolutions on recent GPUs)", store_true)=False,
@@ -313,7 +316,7 @@ def cct_nb_train(
                             overwrite=overwrite, quiet=quiet, dataset=dataset, resume=resume, compare=compare, weak_labels=weak_labels,
                             split_files=split_dir, n_labeled=n_labeled, epochs=epochs, arch=arch, z_channels=z_channels, pretrained=pretrained,
                             size=size, bs=bs, lr=lr, recipe=recipe, seed=seed, perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss,
-                            conf_mask=conf_mask, pairwise=pairwise, lambda_u=lambda_u, valid_limit=valid_limit, workers=workers,
+                            conf_mask=conf_mask, pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, valid_limit=valid_limit, workers=workers,
                             deterministic=deterministic or None)
     if adversarial or lambda_adv is not None or domain_bn: print("error: --adversarial, --lambda-adv and --domain-bn need --domains", file=sys.stderr); sys.exit(2)
     if resume is not None:
@@ -323,7 +326,7 @@ def cct_nb_train(
         m = _cli_errors(resume_run, resume, force, quiet, method=method, dataset=dataset, data_dir=data_dir, n_labeled=n_labeled,
                         epochs=epochs, arch=arch, z_channels=z_channels, pretrained=pretrained, size=size, bs=bs, lr=lr, recipe=recipe,
                         seed=seed, perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask,
-                        pairwise=pairwise, lambda_u=lambda_u, valid_limit=valid_limit, workers=workers, weak_labels=weak_labels or None,
+                        pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, valid_limit=valid_limit, workers=workers, weak_labels=weak_labels or None,
                         deterministic=deterministic or None, precision=precision, channels_last=channels_last or None, sync_bn=sync_bn or None)
         return _summary(m, m['method'] if m else None, resume)
     method, dataset = method or 'cct', dataset or 'scenes'
@@ -344,7 +347,7 @@ def cct_nb_train(
     m = _cli_errors(train_run, out, method, dataset, data_dir, compare, overwrite, quiet, n_labeled=n_labeled, epochs=epochs,
                     arch=arch, z_channels=z_channels, pretrained=pretrained or None, size=size, bs=bs, lr=lr, recipe=recipe, seed=seed,
                     perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask,
-                    pairwise=pairwise, lambda_u=lambda_u, split_files=split_files, valid_limit=valid_limit, workers=workers,
+                    pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, split_files=split_files, valid_limit=valid_limit, workers=workers,
                     weak_labels=weak_labels or None, deterministic=deterministic or None, precision=precision,
                     channels_last=channels_last or None, sync_bn=sync_bn or None)
     _summary(m, method, out)
