@@ -7,7 +7,9 @@ Cells (`--groups`, any of):
           (I-VAT, F-Drop, F-Noise, DropOut, Obj-Msk, Con-Msk, G-Cutout), CCT full (Table 12's 30 decoders), CCT full + ab-CE
   table5  n = 50, CCT full with the KL and JS consistency (MSE is the fig5 cell)
   table6  n = 50, CCT full with Conf-Mask (beta = 0.5) and with the pair-wise loss (4 random auxiliary predictions)
-  seeds   n = 50, baseline and CCT full with seeds 1 and 2 (seed 0 is in fig5)
+  seeds   n = 50, baseline and CCT full with seeds 1 and 2 (seed 0 is in fig5; `--seeds` for others, e.g. --seeds 3 4)
+  dropout_seeds  n = 50, CCT with the DropOut decoders alone (K = 2, the best single perturbation of fig5) with the same
+          seeds, paired with the baselines of `seeds`
 Each cell is one `cct_nb_train` run (`train_run`) in `--runs/<cell>`: a cell whose folder has metrics.json is not trained
 again, a cell killed mid-run resumes from its last epoch (`resume_run`), and a finished cell not yet in `--out` is
 appended as one JSON line (config, seed, mIoU, per-class IoU, pixel accuracy, training seconds, wall seconds, command,
@@ -28,9 +30,9 @@ from _bench import machine
 
 CPU_CONFIG = dict(size=(96, 128), arch='resnet18', z_channels=128, bs=8, epochs=3, recipe='fastai')
 SINGLE = ('vat', 'drop', 'noise', 'dropout', 'object', 'context', 'cutout')   # the perturbations of Fig. 5, K = 2 each
-GROUPS = ('fig5', 'table5', 'table6', 'seeds')
+GROUPS = ('fig5', 'table5', 'table6', 'seeds', 'dropout_seeds')
 
-def cells(groups, ns=(20, 50, 100)):
+def cells(groups, ns=(20, 50, 100), seeds=(1, 2)):
     "Every cell of the chosen groups: (name, group, method, seed, train_run options), the n = 50 cells first."
     out = []
     for g in groups:
@@ -46,9 +48,11 @@ def cells(groups, ns=(20, 50, 100)):
             out.append(('n50_cct_confmask_seed0', g, 'cct', 0, dict(n_labeled=50, conf_mask=0.5)))
             out.append(('n50_cct_pairwise_seed0', g, 'cct', 0, dict(n_labeled=50, pairwise=4)))
         elif g == 'seeds':
-            for s in (1, 2):
+            for s in seeds:
                 out.append((f'n50_baseline_seed{s}', g, 'baseline', s, dict(n_labeled=50)))
                 out.append((f'n50_cct_seed{s}', g, 'cct', s, dict(n_labeled=50, perturbations='cct')))
+        elif g == 'dropout_seeds':
+            for s in seeds: out.append((f'n50_dropout2_seed{s}', g, 'cct', s, dict(n_labeled=50, perturbations='dropout:2')))
         else: raise ValueError(f"--groups {g!r}: choose from {GROUPS}")
     return sorted(out, key=lambda c: c[4]['n_labeled'] != 50)      # stable: every n = 50 cell first
 
@@ -116,6 +120,7 @@ def main():
     ap.add_argument('--data-dir', default='../shared/data/camvid', help='CamVid in the SegNet layout')
     ap.add_argument('--groups', nargs='+', default=list(GROUPS), help=f'any of {GROUPS}')
     ap.add_argument('--n', type=int, nargs='+', default=[20, 50, 100], help='labeled counts of fig5')
+    ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help='seeds of the seeds group (seed 0 is in fig5)')
     ap.add_argument('--runs', default='runs/camvid', help='folder of the run folders')
     ap.add_argument('--out', default='benchmarks/results/camvid_grid.jsonl', help='JSON-lines file the records are appended to')
     ap.add_argument('--shard', default='0/1', help='i/N: this process takes cells i, i+N, i+2N, ...')
@@ -125,7 +130,8 @@ def main():
     if not (Path(a.data_dir) / 'train').is_dir(): sys.exit(f"error: --data-dir {a.data_dir}: no CamVid train/ folder there")
     try: i, n = (int(v) for v in a.shard.split('/')); assert 0 <= i < n
     except (ValueError, AssertionError): sys.exit(f"error: --shard {a.shard!r}: expected i/N with 0 <= i < N")
-    try: todo = cells(a.groups, a.n)
+    if 0 in a.seeds: sys.exit("error: --seeds 0: seed 0 of baseline and CCT full is the fig5 cell, give seeds >= 1")
+    try: todo = cells(a.groups, a.n, a.seeds)
     except ValueError as e: sys.exit(f"error: {e}")
     out, trained = Path(a.out), 0
     done = recorded(out)

@@ -6,6 +6,8 @@ Usage (the figures in the README):
       --out benchmarks/results/camvid50_cct_vs_baseline.json
 Every run folder (metrics.json, model.pth, split files, predictions.png) is kept under --runs.
 Extra `cct_nb_train` options go in as --set key=value (e.g. --set perturbations=noise:6,drop:6 --set lambda_u=10).
+Seeds run in separate processes (one per core) write separate JSON files; `--merge A.json B.json --out C.json` joins them
+(same dataset and config, no seed twice) and recomputes the statistics, without training.
 """
 import argparse, json, os, platform, statistics, sys, time
 from pathlib import Path
@@ -18,6 +20,38 @@ def _value(v):
         except ValueError: pass
     return None if v == 'None' else v
 
+def stats(runs, k):
+    "Mean and sample standard deviation of one field over the runs."
+    v = [r[k] for r in runs]
+    return {'mean': statistics.mean(v), 'std': statistics.stdev(v) if len(v) > 1 else 0.0}
+
+def summarise(res):
+    print(f"CCT {100 * res['cct_miou']['mean']:.1f} ± {100 * res['cct_miou']['std']:.1f}, baseline {100 * res['baseline_miou']['mean']:.1f} ± "
+          f"{100 * res['baseline_miou']['std']:.1f}, gap {100 * res['gap']['mean']:+.1f} ± {100 * res['gap']['std']:.1f}")
+
+def merge(files, out:Path):
+    "Join the per-seed records of several cct_vs_baseline JSON files of one configuration into `out`."
+    parts = []
+    for f in files:
+        try: parts.append((f, json.loads(Path(f).read_text())))
+        except (OSError, json.JSONDecodeError) as e: sys.exit(f"error: --merge {f}: not a readable JSON file ({e})")
+    first_file, first = parts[0]
+    runs, seen = [], {}
+    for f, d in parts:
+        if d.get('benchmark') != 'cct_vs_baseline': sys.exit(f"error: --merge {f}: not a cct_vs_baseline record")
+        for k in ('dataset', 'scenes_version', 'config'):
+            if d.get(k) != first.get(k): sys.exit(f"error: --merge {f}: its {k} differs from {first_file}'s; only one configuration can be merged")
+        for r in d['runs']:
+            if r['seed'] in seen: sys.exit(f"error: --merge {f}: seed {r['seed']} is already in {seen[r['seed']]}")
+            seen[r['seed']] = f; runs.append(r)
+    runs.sort(key=lambda r: r['seed'])
+    res = {k: first[k] for k in ('benchmark', 'dataset', 'scenes_version', 'config')}
+    res |= {'seeds': [r['seed'] for r in runs], 'runs': runs, 'cct_miou': stats(runs, 'cct_miou'), 'baseline_miou': stats(runs, 'baseline_miou'),
+            'gap': stats(runs, 'gap'), 'wall_seconds': sum(d.get('wall_seconds', 0.0) for _, d in parts),
+            'command': ' '.join(['python'] + sys.argv), 'merged_from': [{'file': str(f), 'command': d.get('command'), 'seeds': d['seeds'],
+            'machine': d.get('machine')} for f, d in parts], 'machine': first.get('machine')}
+    return res
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--dataset', default='scenes'); ap.add_argument('--data-dir', default=None)
@@ -28,9 +62,14 @@ def main():
     ap.add_argument('--out', required=True, help='JSON file to write')
     ap.add_argument('--overwrite', action='store_true', help='replace an existing --out JSON')
     ap.add_argument('--rerun', action='store_true', help='retrain cells whose run folder already has metrics.json')
+    ap.add_argument('--merge', nargs='+', default=None, help='JSON files of this script (one configuration) to join into --out')
     a = ap.parse_args()
     out = Path(a.out)
     if out.exists() and not a.overwrite: sys.exit(f"error: {out} exists; pass --overwrite")
+    if a.merge:
+        res = merge(a.merge, out)
+        out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1))
+        summarise(res); print(f"-> {out}"); return
     extra = dict(kv.split('=', 1) for kv in a.set)
     extra = {k: _value(v) for k, v in extra.items()}
     cfg = dict(n_labeled=a.n_labeled, epochs=a.epochs, size=a.size, **extra)
@@ -47,19 +86,15 @@ def main():
                      'gap': m['compare']['gap'], 'cct_seconds': m['seconds'], 'baseline_seconds': m['compare']['baseline_seconds'],
                      'run_dir': str(run_dir)})
         print(f"seed {seed}: CCT {100 * m['miou']:.1f}  baseline {100 * m['compare']['baseline_miou']:.1f}  gap {100 * m['compare']['gap']:+.1f}", flush=True)
-    def stats(k):
-        v = [r[k] for r in runs]
-        return {'mean': statistics.mean(v), 'std': statistics.stdev(v) if len(v) > 1 else 0.0}
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
     from cct_nb.scenes import SCENES_VERSION
     res = {'benchmark': 'cct_vs_baseline', 'dataset': a.dataset, 'scenes_version': SCENES_VERSION if a.dataset == 'scenes' else None, 'config': {k: (list(v) if isinstance(v, tuple) else v)
            for k, v in run_config(a.dataset, **{k: v for k, v in cfg.items()}).items() if k != 'split_files'},
-           'seeds': a.seeds, 'runs': runs, 'cct_miou': stats('cct_miou'), 'baseline_miou': stats('baseline_miou'), 'gap': stats('gap'),
+           'seeds': a.seeds, 'runs': runs, 'cct_miou': stats(runs, 'cct_miou'), 'baseline_miou': stats(runs, 'baseline_miou'), 'gap': stats(runs, 'gap'),
            'wall_seconds': round(time.time() - t0, 1), 'command': ' '.join(['python'] + sys.argv),
            'machine': {'cpu': cpu, 'cores': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads(),
                        'cuda': torch.cuda.is_available(), 'python': platform.python_version()}}
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1))
-    print(f"CCT {100 * res['cct_miou']['mean']:.1f} ± {100 * res['cct_miou']['std']:.1f}, baseline {100 * res['baseline_miou']['mean']:.1f} ± "
-          f"{100 * res['baseline_miou']['std']:.1f}, gap {100 * res['gap']['mean']:+.1f} ± {100 * res['gap']['std']:.1f} -> {out}")
+    summarise(res); print(f"-> {out}")
 
 if __name__ == '__main__': main()

@@ -60,3 +60,12 @@ def test_readme_lists_every_notebook_with_its_measured_time():
         secs = times[nb]['seconds']
         shown = float(m[1]) * (60 if m[2] == 'min' else 1)
         assert abs(shown - secs) <= max(1, 0.05 * secs), (nb, cells[-1], secs)
+
+def test_modules_compile_without_warnings():
+    "nbdev copies each notebook's '> ' summary into its module docstring: LaTeX backslashes there are invalid escapes."
+    import warnings
+    for f in sorted((ROOT / 'cct_nb').glob('*.py')) + sorted((ROOT / 'benchmarks').glob('*.py')) + sorted((ROOT / 'scripts').glob('*.py')):
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            try: compile(f.read_text(), str(f), 'exec')
+            except SyntaxError as e: raise AssertionError(f"{f.relative_to(ROOT)}: {e}") from None
