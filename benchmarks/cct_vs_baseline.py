@@ -8,6 +8,8 @@ Every run folder (metrics.json, model.pth, split files, predictions.png) is kept
 Extra `cct_nb_train` options go in as --set key=value (e.g. --set perturbations=noise:6,drop:6 --set lambda_u=10).
 Seeds run in separate processes (one per core) write separate JSON files; `--merge A.json B.json --out C.json` joins them
 (same dataset and config, no seed twice) and recomputes the statistics, without training.
+`--baseline-from FILE` trains only CCT and pairs it with the baselines of the same seeds in FILE, a record of this script
+whose configuration differs only in CCT's own options (the baseline never reads them, and reruns bit-identical).
 """
 import argparse, json, os, platform, statistics, sys, time
 from pathlib import Path
@@ -29,7 +31,18 @@ def summarise(res):
     print(f"CCT {100 * res['cct_miou']['mean']:.1f} ± {100 * res['cct_miou']['std']:.1f}, baseline {100 * res['baseline_miou']['mean']:.1f} ± "
           f"{100 * res['baseline_miou']['std']:.1f}, gap {100 * res['gap']['mean']:+.1f} ± {100 * res['gap']['std']:.1f}")
 
-def merge(files, out:Path):
+CCT_ONLY = ('perturbations', 'unsup_loss', 'conf_mask', 'pairwise', 'lambda_u', 'rampup_u')   # options the baseline never reads
+
+def paired_baselines(path, dataset:str, config:dict):
+    "{seed: run record} of a cct_vs_baseline JSON whose baseline is this configuration's (it may differ in `CCT_ONLY` keys)."
+    try: d = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as e: sys.exit(f"error: --baseline-from {path}: not a readable JSON file ({e})")
+    if d.get('benchmark') != 'cct_vs_baseline' or d.get('dataset') != dataset: sys.exit(f"error: --baseline-from {path}: not a cct_vs_baseline record of {dataset}")
+    diff = sorted(k for k in set(config) | set(d['config']) if k not in CCT_ONLY and config.get(k) != d['config'].get(k))
+    if diff: sys.exit(f"error: --baseline-from {path}: its baseline was trained with other {', '.join(diff)}")
+    return {r['seed']: r for r in d['runs']}
+
+def merge(files):
     "Join the per-seed records of several cct_vs_baseline JSON files of one configuration into `out`."
     parts = []
     for f in files:
@@ -63,33 +76,39 @@ def main():
     ap.add_argument('--overwrite', action='store_true', help='replace an existing --out JSON')
     ap.add_argument('--rerun', action='store_true', help='retrain cells whose run folder already has metrics.json')
     ap.add_argument('--merge', nargs='+', default=None, help='JSON files of this script (one configuration) to join into --out')
+    ap.add_argument('--baseline-from', default=None, help="a JSON of this script whose seeds' baselines are reused (only CCT is trained)")
     a = ap.parse_args()
     out = Path(a.out)
     if out.exists() and not a.overwrite: sys.exit(f"error: {out} exists; pass --overwrite")
     if a.merge:
-        res = merge(a.merge, out)
+        res = merge(a.merge)
         out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1))
         summarise(res); print(f"-> {out}"); return
     extra = dict(kv.split('=', 1) for kv in a.set)
     extra = {k: _value(v) for k, v in extra.items()}
     cfg = dict(n_labeled=a.n_labeled, epochs=a.epochs, size=a.size, **extra)
+    config = {k: (list(v) if isinstance(v, tuple) else v) for k, v in run_config(a.dataset, **cfg).items() if k != 'split_files'}
+    base = paired_baselines(a.baseline_from, a.dataset, config) if a.baseline_from else None
+    if base is not None and set(a.seeds) - set(base): sys.exit(f"error: --baseline-from {a.baseline_from}: no seed {sorted(set(a.seeds) - set(base))}")
     runs, t0 = [], time.time()
     for seed in a.seeds:
         tag = '_'.join(f"{k}{Path(str(v)).stem if k == 'pretrained' else v}" for k, v in sorted(cfg.items()) if v is not None)
         run_dir = Path(a.runs) / f"{a.dataset}_{tag or 'defaults'}_seed{seed}"
         done = run_dir / 'metrics.json'
-        if done.exists() and 'compare' in json.loads(done.read_text()) and not a.rerun:
+        if done.exists() and (base is not None or 'compare' in json.loads(done.read_text())) and not a.rerun:
             m = json.loads(done.read_text())            # a finished cell: reuse it (delete the folder or --rerun to redo)
         else:
-            m = train_run(run_dir, 'cct', a.dataset, a.data_dir, compare=True, overwrite=True, quiet=True, seed=seed, **cfg)
+            m = train_run(run_dir, 'cct', a.dataset, a.data_dir, compare=base is None, overwrite=True, quiet=True, seed=seed, **cfg)
+        if base is not None:
+            b = base[seed]
+            m['compare'] = {'baseline_miou': b['baseline_miou'], 'gap': m['miou'] - b['baseline_miou'], 'baseline_seconds': b['baseline_seconds']}
         runs.append({'seed': seed, 'cct_miou': m['miou'], 'baseline_miou': m['compare']['baseline_miou'],
                      'gap': m['compare']['gap'], 'cct_seconds': m['seconds'], 'baseline_seconds': m['compare']['baseline_seconds'],
-                     'run_dir': str(run_dir)})
+                     'run_dir': str(run_dir)} | ({'baseline_from': a.baseline_from} if base is not None else {}))
         print(f"seed {seed}: CCT {100 * m['miou']:.1f}  baseline {100 * m['compare']['baseline_miou']:.1f}  gap {100 * m['compare']['gap']:+.1f}", flush=True)
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
     from cct_nb.scenes import SCENES_VERSION
-    res = {'benchmark': 'cct_vs_baseline', 'dataset': a.dataset, 'scenes_version': SCENES_VERSION if a.dataset == 'scenes' else None, 'config': {k: (list(v) if isinstance(v, tuple) else v)
-           for k, v in run_config(a.dataset, **{k: v for k, v in cfg.items()}).items() if k != 'split_files'},
+    res = {'benchmark': 'cct_vs_baseline', 'dataset': a.dataset, 'scenes_version': SCENES_VERSION if a.dataset == 'scenes' else None, 'config': config,
            'seeds': a.seeds, 'runs': runs, 'cct_miou': stats(runs, 'cct_miou'), 'baseline_miou': stats(runs, 'baseline_miou'), 'gap': stats(runs, 'gap'),
            'wall_seconds': round(time.time() - t0, 1), 'command': ' '.join(['python'] + sys.argv),
            'machine': {'cpu': cpu, 'cores': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads(),

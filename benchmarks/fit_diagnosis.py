@@ -1,16 +1,17 @@
 """Issue 4, chasing the missing gain: does CCT fit its own labeled images as well as the paired baseline does? Writes JSON.
 
 For each paired run folder of `cct_vs_baseline.py` (CCT in <run>/model.pth, the baseline in <run>/baseline/model.pth, the
-split in <run>/labeled.txt and <run>/unlabeled.txt), both checkpoints are evaluated, without augmentation, on
+split in <run>/labeled.txt and <run>/unlabeled.txt; a CCT-only run of `--baseline-from` gets its seed's baseline folder
+linked in as <run>/baseline), both checkpoints are evaluated, without augmentation, on
   labeled    the n labeled training images (what L_s fits),
   unlabeled  the first --max-unlabeled unlabeled training images (what L_u sees; their masks are used here only to score),
   val        the validation split (the figure the comparison reports),
-with mIoU and the mean per-pixel cross-entropy. A CCT run that is below its baseline on `labeled` as well as on `val` is
+with mIoU, per-class IoU and the mean per-pixel cross-entropy. A CCT run that is below its baseline on `labeled` as well as on `val` is
 under-fitting (the consistency term holds the supervised fit back); one that fits `labeled` as well but generalises worse
 is not.
 
   python benchmarks/fit_diagnosis.py --runs runs/bench-v3/scenes_epochs16_seed1 runs/bench-v3/scenes_epochs16_seed2 \
-      --out benchmarks/results/scenes_fit_diagnosis_16ep.json
+      --out benchmarks/results/scenes_fit_diagnosis.json
 """
 import argparse, json, sys, time
 from pathlib import Path
@@ -19,22 +20,24 @@ from fastai.data.load import DataLoader
 sys.path.insert(0, str(Path(__file__).parent))
 from _bench import machine
 from cct_nb.data import read_split, seg_dataset, dataset_info, load_items, DEFAULT_SPLITS
-from cct_nb.learner import load_checkpoint, evaluate
+from cct_nb.learner import load_checkpoint
+from cct_nb.metrics import confusion_matrix, iou_table
 
 def scores(net, items, dataset, data_dir, size, bs=8):
-    "mIoU (evaluate) and mean cross-entropy over the non-void pixels of `items` (no augmentation)."
+    "mIoU, pixel accuracy, per-class IoU and mean cross-entropy over the non-void pixels of `items` (no augmentation), in one pass."
     info = dataset_info(dataset)
     dl = DataLoader(seg_dataset(dataset, data_dir, train=False, size=size, items=items), bs=bs, shuffle=False)
-    res = evaluate(net, dl, info)
-    net.eval(); tot, n = 0.0, 0
+    cm, ce, n = torch.zeros(info.n_classes, info.n_classes, dtype=torch.long), 0.0, 0
+    net.eval()
     with torch.no_grad():
         for xb, yb in dl:
             xb, yb = torch.as_tensor(xb).as_subclass(torch.Tensor), torch.as_tensor(yb).as_subclass(torch.Tensor).long()
             logits = net(xb)
-            if logits.shape[-2:] != yb.shape[-2:]: logits = F.interpolate(logits, yb.shape[-2:], mode='bilinear', align_corners=False)
-            tot += F.cross_entropy(logits, yb, ignore_index=info.ignore_index, reduction='sum').item()
+            cm += confusion_matrix(logits.argmax(1), yb, info.n_classes, info.ignore_index)
+            ce += F.cross_entropy(logits, yb, ignore_index=info.ignore_index, reduction='sum').item()
             n += (yb != info.ignore_index).sum().item()
-    return {'miou': res['miou'], 'pixel_acc': res['pixel_acc'], 'ce': tot / max(n, 1), 'images': len(items)}
+    t = iou_table(cm, info.classes)
+    return {'miou': t['miou'], 'pixel_acc': t['pixel_acc'], 'per_class_iou': t['per_class_iou'], 'ce': ce / max(n, 1), 'images': len(items)}
 
 def diagnose(run:Path, max_unlabeled:int):
     "Both checkpoints of one paired run folder on its labeled, unlabeled and val images."

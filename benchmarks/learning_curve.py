@@ -22,7 +22,8 @@ def main():
     a = ap.parse_args()
     out = Path(a.out)
     if out.exists() and not a.overwrite: sys.exit(f"error: {out} exists; pass --overwrite")
-    cfg = {k: run_config('scenes')[k] for k in (*RUN_DEFAULTS['scenes'], 'lr')}   # the main job's configuration, with the recipe's lr
+    main_job = run_config('scenes')                   # the main job's configuration, with the recipe's lr
+    cfg = {k: main_job[k] for k in (*RUN_DEFAULTS['scenes'], 'lr')}
     rows, t0 = [], time.time()
     iters = None
     for n in a.n:

@@ -18,7 +18,7 @@ def _write(tmp_path, name, rec):
 def test_merge_joins_seeds_and_recomputes_statistics(tmp_path):
     a = _write(tmp_path, 'a.json', _record([2], [-0.01]))
     b = _write(tmp_path, 'b.json', _record([0, 1], [0.03, 0.02]))
-    res = cct_vs_baseline.merge([a, b], tmp_path / 'c.json')
+    res = cct_vs_baseline.merge([a, b])
     assert res['seeds'] == [0, 1, 2]                                       # sorted by seed, every run kept
     assert [r['gap'] for r in res['runs']] == [0.03, 0.02, -0.01]
     assert res['gap']['mean'] == pytest.approx(statistics.mean([0.03, 0.02, -0.01]))
@@ -30,10 +30,10 @@ def test_merge_joins_seeds_and_recomputes_statistics(tmp_path):
 def test_merge_refuses_a_seed_twice_or_two_configurations(tmp_path):
     a = _write(tmp_path, 'a.json', _record([0], [0.01]))
     b = _write(tmp_path, 'b.json', _record([0, 1], [0.02, 0.03]))
-    with pytest.raises(SystemExit, match=r'b\.json: seed 0 is already in .*a\.json'): cct_vs_baseline.merge([a, b], tmp_path / 'c.json')
+    with pytest.raises(SystemExit, match=r'b\.json: seed 0 is already in .*a\.json'): cct_vs_baseline.merge([a, b])
     c = _write(tmp_path, 'c.json', _record([1], [0.02], config={'epochs': 8, 'lr': 0.003}))
-    with pytest.raises(SystemExit, match=r'c\.json: its config differs'): cct_vs_baseline.merge([a, c], tmp_path / 'd.json')
-    with pytest.raises(SystemExit, match=r'missing\.json'): cct_vs_baseline.merge([a, tmp_path / 'missing.json'], tmp_path / 'd.json')
+    with pytest.raises(SystemExit, match=r'c\.json: its config differs'): cct_vs_baseline.merge([a, c])
+    with pytest.raises(SystemExit, match=r'missing\.json'): cct_vs_baseline.merge([a, tmp_path / 'missing.json'])
 
 def test_camvid_seed_cells_follow_the_seeds_given():
     names = [c[0] for c in camvid.cells(['seeds'], seeds=(3, 4))]
@@ -55,3 +55,28 @@ def test_fit_diagnosis_refuses_a_folder_that_is_not_a_paired_run(tmp_path, monke
     for f in ('labeled.txt', 'unlabeled.txt'): (tmp_path / 'run' / f).write_text('')
     with pytest.raises(SystemExit, match=r'model\.pth: no checkpoint'): fit_diagnosis.diagnose(tmp_path / 'run', 10)
     assert not (tmp_path / 'o.json').exists()
+
+def test_baselines_are_reused_only_from_a_configuration_that_trains_the_same_baseline(tmp_path):
+    cfg = {'epochs': 16, 'lr': 0.003, 'lambda_u': None, 'rampup_u': None}
+    f = _write(tmp_path, 'base.json', _record([0, 2], [0.01, -0.1], config=cfg))
+    got = cct_vs_baseline.paired_baselines(f, 'scenes', cfg | {'rampup_u': 0.5, 'lambda_u': 10})    # CCT's own options may differ
+    assert sorted(got) == [0, 2] and got[2]['baseline_miou'] == 0.5
+    with pytest.raises(SystemExit, match=r'base\.json: its baseline was trained with other epochs'):
+        cct_vs_baseline.paired_baselines(f, 'scenes', cfg | {'epochs': 8})
+    with pytest.raises(SystemExit, match='not a cct_vs_baseline record of camvid'): cct_vs_baseline.paired_baselines(f, 'camvid', cfg)
+
+def test_fit_diagnosis_scores_a_constant_network_exactly(tmp_path):
+    "Zero logits: every non-void pixel costs log C and is predicted as class 0, so accuracy is class 0's share."
+    import math, torch, fit_diagnosis
+    from cct_nb.data import write_fixture, load_items, seg_dataset, dataset_info
+    root = write_fixture('camvid', tmp_path / 'cv')
+    items = load_items('camvid', root, 'val'); info = dataset_info('camvid')
+    class Zero(torch.nn.Module):
+        def __init__(self): super().__init__(); self.p = torch.nn.Parameter(torch.zeros(1))
+        def forward(self, x): return torch.zeros(x.shape[0], info.n_classes, *x.shape[-2:]) * self.p
+    s = fit_diagnosis.scores(Zero(), items, 'camvid', root, None, bs=2)
+    assert s['ce'] == pytest.approx(math.log(info.n_classes), rel=1e-6) and s['images'] == len(items)
+    y = torch.cat([torch.as_tensor(seg_dataset('camvid', root, items=items)[i][1]).as_subclass(torch.Tensor).flatten() for i in range(len(items))])
+    valid = y != info.ignore_index
+    assert s['pixel_acc'] == pytest.approx((y[valid] == 0).float().mean().item())
+    assert all(v in (None, 0.0) for c, v in s['per_class_iou'].items() if c != info.classes[0])
