@@ -10,6 +10,8 @@ Cells (`--groups`, any of):
   seeds   n = 50, baseline and CCT full with seeds 1 and 2 (seed 0 is in fig5; `--seeds` for others, e.g. --seeds 3 4)
   dropout_seeds  n = 50, CCT with the DropOut decoders alone (K = 2, the best single perturbation of fig5) with the same
           seeds, paired with the baselines of `seeds`
+  confmask_seeds  n = 50, CCT full with Conf-Mask (beta = 0.5, the table6 cell's configuration) with the same seeds,
+          paired with the baselines of `seeds` (Conf-Mask is the recipe that makes CCT beat the baseline on the scenes)
 Each cell is one `cct_nb_train` run (`train_run`) in `--runs/<cell>`: a cell whose folder has metrics.json is not trained
 again, a cell killed mid-run resumes from its last epoch (`resume_run`), and a finished cell not yet in `--out` is
 appended as one JSON line (config, seed, mIoU, per-class IoU, pixel accuracy, training seconds, wall seconds, command,
@@ -30,7 +32,7 @@ from _bench import machine
 
 CPU_CONFIG = dict(size=(96, 128), arch='resnet18', z_channels=128, bs=8, epochs=3, recipe='fastai')
 SINGLE = ('vat', 'drop', 'noise', 'dropout', 'object', 'context', 'cutout')   # the perturbations of Fig. 5, K = 2 each
-GROUPS = ('fig5', 'table5', 'table6', 'seeds', 'dropout_seeds')
+GROUPS = ('fig5', 'table5', 'table6', 'seeds', 'dropout_seeds', 'confmask_seeds')
 
 def cells(groups, ns=(20, 50, 100), seeds=(1, 2)):
     "Every cell of the chosen groups: (name, group, method, seed, train_run options), the n = 50 cells first."
@@ -53,6 +55,8 @@ def cells(groups, ns=(20, 50, 100), seeds=(1, 2)):
                 out.append((f'n50_cct_seed{s}', g, 'cct', s, dict(n_labeled=50, perturbations='cct')))
         elif g == 'dropout_seeds':
             for s in seeds: out.append((f'n50_dropout2_seed{s}', g, 'cct', s, dict(n_labeled=50, perturbations='dropout:2')))
+        elif g == 'confmask_seeds':
+            for s in seeds: out.append((f'n50_cct_confmask_seed{s}', g, 'cct', s, dict(n_labeled=50, conf_mask=0.5)))
         else: raise ValueError(f"--groups {g!r}: choose from {GROUPS}")
     return sorted(out, key=lambda c: c[4]['n_labeled'] != 50)      # stable: every n = 50 cell first
 

@@ -47,6 +47,11 @@ def test_camvid_dropout_seed_cells_are_named_like_fig5s():
     assert all(c[2] == 'cct' and c[4] == dict(n_labeled=50, perturbations='dropout:2') for c in cs)
     with pytest.raises(ValueError, match='nope'): camvid.cells(['nope'])
 
+def test_camvid_confmask_seed_cells_are_named_like_table6s():
+    cs = camvid.cells(['confmask_seeds'], seeds=(1, 3))
+    assert [c[0] for c in cs] == ['n50_cct_confmask_seed1', 'n50_cct_confmask_seed3']   # seed 0 is table6's n50_cct_confmask_seed0
+    assert all(c[2] == 'cct' and c[3] == s and c[4] == dict(n_labeled=50, conf_mask=0.5) for c, s in zip(cs, (1, 3)))
+
 def test_fit_diagnosis_refuses_a_folder_that_is_not_a_paired_run(tmp_path, monkeypatch):
     import fit_diagnosis
     monkeypatch.setattr(sys, 'argv', ['fit_diagnosis.py', '--runs', str(tmp_path / 'nope'), '--out', str(tmp_path / 'o.json')])
