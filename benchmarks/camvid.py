@@ -11,7 +11,7 @@ Cells (`--groups`, any of):
   dropout_seeds  n = 50, CCT with the DropOut decoders alone (K = 2, the best single perturbation of fig5) with the same
           seeds, paired with the baselines of `seeds`
   confmask_seeds  n = 50, CCT full with Conf-Mask (beta = 0.5, the table6 cell's configuration) with the same seeds,
-          paired with the baselines of `seeds` (Conf-Mask is the recipe that makes CCT beat the baseline on the scenes)
+          paired with the baselines of `seeds` (on the scenes Conf-Mask stops CCT's collapse: nbs/08_train.ipynb)
 Each cell is one `cct_nb_train` run (`train_run`) in `--runs/<cell>`: a cell whose folder has metrics.json is not trained
 again, a cell killed mid-run resumes from its last epoch (`resume_run`), and a finished cell not yet in `--out` is
 appended as one JSON line (config, seed, mIoU, per-class IoU, pixel accuracy, training seconds, wall seconds, command,

@@ -11,10 +11,12 @@ Seeds run in separate processes (one per core) write separate JSON files; `--mer
 `--baseline-from FILE` trains only CCT and pairs it with the baselines of the same seeds in FILE, a record of this script
 whose configuration differs only in CCT's own options (the baseline never reads them, and reruns bit-identical).
 """
-import argparse, json, os, platform, statistics, sys, time
+import argparse, json, platform, sys, time
 from pathlib import Path
 import torch
 from cct_nb.cli import train_run, run_config
+sys.path.insert(0, str(Path(__file__).parent))
+from _bench import machine, mean_std
 
 def _value(v):
     for f in (int, float):
@@ -22,10 +24,7 @@ def _value(v):
         except ValueError: pass
     return None if v == 'None' else v
 
-def stats(runs, k):
-    "Mean and sample standard deviation of one field over the runs."
-    v = [r[k] for r in runs]
-    return {'mean': statistics.mean(v), 'std': statistics.stdev(v) if len(v) > 1 else 0.0}
+def stats(runs, k): return mean_std(runs, k, {})    # mean, sample std and count of one field over the runs
 
 def summarise(res):
     print(f"CCT {100 * res['cct_miou']['mean']:.1f} ± {100 * res['cct_miou']['std']:.1f}, baseline {100 * res['baseline_miou']['mean']:.1f} ± "
@@ -106,13 +105,11 @@ def main():
                      'gap': m['compare']['gap'], 'cct_seconds': m['seconds'], 'baseline_seconds': m['compare']['baseline_seconds'],
                      'run_dir': str(run_dir)} | ({'baseline_from': a.baseline_from} if base is not None else {}))
         print(f"seed {seed}: CCT {100 * m['miou']:.1f}  baseline {100 * m['compare']['baseline_miou']:.1f}  gap {100 * m['compare']['gap']:+.1f}", flush=True)
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
     from cct_nb.scenes import SCENES_VERSION
     res = {'benchmark': 'cct_vs_baseline', 'dataset': a.dataset, 'scenes_version': SCENES_VERSION if a.dataset == 'scenes' else None, 'config': config,
            'seeds': a.seeds, 'runs': runs, 'cct_miou': stats(runs, 'cct_miou'), 'baseline_miou': stats(runs, 'baseline_miou'), 'gap': stats(runs, 'gap'),
            'wall_seconds': round(time.time() - t0, 1), 'command': ' '.join(['python'] + sys.argv),
-           'machine': {'cpu': cpu, 'cores': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads(),
-                       'cuda': torch.cuda.is_available(), 'python': platform.python_version()}}
+           'machine': machine() | {'cuda': torch.cuda.is_available(), 'python': platform.python_version()}}
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1))
     summarise(res); print(f"-> {out}")
 

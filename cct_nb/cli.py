@@ -57,8 +57,7 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
     kw = dict(path=out, model_dir='.', recipe=cfg['recipe'])
     if method == 'cct':
         cct_kw = {k: cfg[k] for k in ('arch', 'pretrained', 'z_channels', 'perturbations', 'unsup_loss', 'sup_loss', 'conf_mask', 'pairwise')}
-        cct_kw['lambda_u'] = 30. if cfg['lambda_u'] is None else cfg['lambda_u']
-        if cfg.get('rampup_u') is not None: cct_kw['rampup_u'] = cfg['rampup_u']   # else `cct_learner`'s default (Table 12: 10 % of training)
+        cct_kw |= {k: cfg[k] for k in ('lambda_u', 'rampup_u') if cfg.get(k) is not None}   # else `cct_learner`'s defaults (Table 12)
         if cfg['weak_labels']:   # §3.3: CAM pseudo-labels (cached under out/weak) and L_w on the unlabeled images
             from cct_nb.weak import prepare_weak_labels, weak_cct_learner
             pseudo, enc = prepare_weak_labels(data, out / 'weak', cfg['arch'], cfg['pretrained'], cfg['z_channels'], seed=cfg['seed'],

@@ -460,8 +460,8 @@ def domains_run(out, # the run folder
         write_split(out / f'labeled_{c.name}.txt', datas[c.name].labeled_items, root, overwrite=True)
         write_split(out / f'unlabeled_{c.name}.txt', datas[c.name].unlabeled_items, root, overwrite=True)
     learn = multi_domain_learner(datas, cfg['arch'], cfg['pretrained'], cfg['z_channels'], cfg['perturbations'], cfg['unsup_loss'],
-                                 cfg['sup_loss'], cfg['conf_mask'], cfg['pairwise'], 30. if cfg['lambda_u'] is None else cfg['lambda_u'],
-                                 **({} if cfg.get('rampup_u') is None else {'rampup_u': cfg['rampup_u']}),   # else the learner's default
+                                 cfg['sup_loss'], cfg['conf_mask'], cfg['pairwise'],
+                                 **{k: cfg[k] for k in ('lambda_u', 'rampup_u') if cfg.get(k) is not None},   # else the learner's defaults
                                  unlabeled=method == 'cct', adversarial=adversarial, lambda_adv=lambda_adv, domain_bn=domain_bn, steps=steps,
                                  recipe=cfg['recipe'], path=out, model_dir='.')
     t0 = time.time()

@@ -85,3 +85,28 @@ def test_fit_diagnosis_scores_a_constant_network_exactly(tmp_path):
     valid = y != info.ignore_index
     assert s['pixel_acc'] == pytest.approx((y[valid] == 0).float().mean().item())
     assert all(v in (None, 0.0) for c, v in s['per_class_iou'].items() if c != info.classes[0])
+
+def test_baseline_from_trains_only_cct_and_pairs_each_seed_with_its_own_baseline(tmp_path, monkeypatch):
+    "The main path of --baseline-from, with training stubbed: no baseline is trained, each gap is CCT − that seed's baseline."
+    from cct_nb.cli import run_config
+    cfg = {k: (list(v) if isinstance(v, tuple) else v) for k, v in run_config('scenes').items() if k != 'split_files'}
+    base = _record([0, 1], [0.0, 0.0], config=cfg)
+    base['runs'][0]['baseline_miou'], base['runs'][1]['baseline_miou'] = 0.40, 0.60
+    f = _write(tmp_path, 'base.json', base)
+    calls = []
+    def fake_train_run(run_dir, method, dataset, data_dir, compare, **kw):
+        calls.append((compare, kw['seed'], kw.get('conf_mask')))
+        return {'miou': 0.50 + kw['seed'] / 100, 'seconds': 3.0}
+    monkeypatch.setattr(cct_vs_baseline, 'train_run', fake_train_run)
+    out = tmp_path / 'o.json'
+    monkeypatch.setattr(sys, 'argv', ['cct_vs_baseline.py', '--seeds', '0', '1', '--set', 'conf_mask=0.5', '--baseline-from', str(f),
+                                      '--runs', str(tmp_path / 'runs'), '--out', str(out)])
+    cct_vs_baseline.main()
+    assert calls == [(False, 0, 0.5), (False, 1, 0.5)]                       # CCT only, with its own option
+    res = json.loads(out.read_text())
+    assert [r['baseline_miou'] for r in res['runs']] == [0.40, 0.60]
+    assert [r['gap'] for r in res['runs']] == pytest.approx([0.10, -0.09])
+    assert res['gap']['mean'] == pytest.approx(0.005) and res['config']['conf_mask'] == 0.5
+    monkeypatch.setattr(sys, 'argv', ['cct_vs_baseline.py', '--seeds', '2', '--baseline-from', str(f), '--runs', str(tmp_path / 'runs'),
+                                      '--out', str(tmp_path / 'o2.json')])
+    with pytest.raises(SystemExit, match=r'base\.json: no seed \[2\]'): cct_vs_baseline.main()
