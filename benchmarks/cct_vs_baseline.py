@@ -30,7 +30,9 @@ def summarise(res):
     print(f"CCT {100 * res['cct_miou']['mean']:.1f} ± {100 * res['cct_miou']['std']:.1f}, baseline {100 * res['baseline_miou']['mean']:.1f} ± "
           f"{100 * res['baseline_miou']['std']:.1f}, gap {100 * res['gap']['mean']:+.1f} ± {100 * res['gap']['std']:.1f}")
 
-CCT_ONLY = ('perturbations', 'unsup_loss', 'conf_mask', 'pairwise', 'lambda_u', 'rampup_u')   # options the baseline never reads
+# options the baseline never reads (`segmentation_learner` trains with plain CE, eq. 1, whatever sup_loss says: the paper's
+# "CCT full + ab-CE" is also compared with that CE baseline, Fig. 5-6)
+CCT_ONLY = ('perturbations', 'unsup_loss', 'sup_loss', 'conf_mask', 'pairwise', 'lambda_u', 'rampup_u')
 
 def paired_baselines(path, dataset:str, config:dict):
     "{seed: run record} of a cct_vs_baseline JSON whose baseline is this configuration's (it may differ in `CCT_ONLY` keys)."

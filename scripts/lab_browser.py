@@ -13,7 +13,7 @@ Used by `tests/test_browser.py`; run as a script it times every notebook as a le
     .venv/bin/python scripts/lab_browser.py time [--only REGEX] [--long-runs] [--out benchmarks/results/notebook_times.json]
 """
 from __future__ import annotations
-import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +60,7 @@ class LabServer:
                  env:dict=None, # extra environment for the server and its kernels (e.g. IN_TEST)
                  start_timeout:float=120):
         self.root, self.extra_env, self.start_timeout = Path(root), dict(env or {}), start_timeout
-        self.proc, self.port = None, None
+        self.proc, self.port, self.log = None, None, None
         self.home = Path(tempfile.mkdtemp(prefix='cct_lab_home_'))   # settings, runtime, IPython: nothing of the user's
         self.log_path = self.home / 'server.log'
 
@@ -97,9 +97,18 @@ class LabServer:
             time.sleep(0.5)
         return self
 
-    def api(self, path:str):
-        "GET a JSON resource of the server's REST API."
-        with urllib.request.urlopen(f'{self.url}{path}', timeout=10) as r: return json.loads(r.read())
+    def api(self, path:str, tries:int=6):
+        """GET a JSON resource of the server's REST API. A 5xx answer is retried (`tries` times, waiting longer each time):
+        jupyter_server can fail a listing of kernels while one of them is starting or shutting down (a race it logs as a
+        500), which is the server's moment, not the notebook's fault. Still failing: a `LabError` with the server's log."""
+        for i in range(tries):
+            try:
+                with urllib.request.urlopen(f'{self.url}{path}', timeout=10) as r: return json.loads(r.read())
+            except urllib.error.HTTPError as e:
+                if e.code < 500: raise LabError(f'GET {path} answered {e.code} {e.reason}') from e
+                if i == tries - 1:
+                    raise LabError(f'GET {path} answered {e.code} {e.reason} {tries} times; the server log ends:\n{self.log_tail()}') from e
+                time.sleep(0.5 * (i + 1))
 
     def kernels(self) -> list: return self.api('/api/kernels')
 
@@ -116,15 +125,23 @@ class LabServer:
             tree |= {pid for pid, (ppid, _) in stats.items() if ppid in tree}
         return sum(stats[p][1] for p in tree if p in stats) / os.sysconf('SC_CLK_TCK')
 
-    def shutdown_kernels(self):
-        "Shut down every kernel of the server (the next notebook opened gets a fresh one)."
+    def shutdown_kernels(self, timeout:float=60):
+        "Shut down every kernel of the server and wait until none is listed (the next notebook opened gets a fresh one)."
         for k in self.kernels():
             req = urllib.request.Request(f"{self.url}/api/kernels/{k['id']}", method='DELETE')
-            with urllib.request.urlopen(req, timeout=60): pass
+            try:
+                with urllib.request.urlopen(req, timeout=timeout): pass
+            except urllib.error.HTTPError as e:
+                if e.code != 404: raise LabError(f"shutting down kernel {k['id']} answered {e.code} {e.reason}") from e  # 404: gone already
+        t0 = time.time()
+        while self.kernels():
+            if time.time() - t0 > timeout: raise LabError(f'kernels still listed {timeout:.0f}s after their shutdown: {self.kernels()}')
+            time.sleep(0.25)
 
     def log_text(self, start:int=0) -> str:
         "The server's log (its kernels' stderr included) from byte `start`."
-        self.log.flush()
+        if self.log is not None and not self.log.closed: self.log.flush()
+        if not self.log_path.exists(): return ''
         with open(self.log_path, 'rb') as f: f.seek(start); return f.read().decode('utf-8', 'replace')
 
     def log_tail(self, n:int=4000) -> str: return self.log_text()[-n:]
@@ -146,7 +163,7 @@ class LabServer:
                 try: c.kill()
                 except Exception: pass
         self.proc = None
-        if not self.log.closed: self.log.close()
+        if self.log is not None and not self.log.closed: self.log.close()
 
     def __enter__(self):
         try: return self.start()

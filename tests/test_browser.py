@@ -10,7 +10,7 @@ By default the copies leave out the `#| slow` cells, as `make test` runs the not
 (`make screenshots`) also writes the small PNGs the README shows. Needs Debian's `chromium` and pip's `playwright`;
 without them the tests skip with the reason, except in CI (`CI` set), where they fail.
 """
-import json, os, sys, time
+import json, os, shutil, sys, time
 from pathlib import Path
 import pytest
 
@@ -52,6 +52,35 @@ def test_server_is_stopped_with_its_kernels_when_a_test_fails(tmp_path):
         except psutil.NoSuchProcess: return False
     assert not [p for p in pids if running(p)], 'still running after the failure'
     assert not srv.home.exists()
+
+def _flaky_server(fails:int):
+    "A local HTTP server whose first `fails` GETs answer 500 (as jupyter_server's kernel listing can mid-shutdown), then `[]`."
+    import http.server, threading
+    seen = []
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+            code, body = (500, b'{}') if len(seen) <= fails else (200, b'[]')
+            self.send_response(code); self.send_header('Content-Type', 'application/json'); self.end_headers(); self.wfile.write(body)
+        def log_message(self, *a): pass
+    httpd = http.server.HTTPServer(('127.0.0.1', 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, seen
+
+def test_rest_api_retries_a_server_error_then_reports_it(tmp_path):
+    "A 500 from the REST API (the server's race, not the notebook's fault) is retried; one that persists is a LabError."
+    srv = lb.LabServer(tmp_path)
+    httpd, seen = _flaky_server(fails=2)
+    try:
+        srv.port = httpd.server_address[1]
+        assert srv.kernels() == [] and seen == ['/api/kernels'] * 3        # two 500s, then the answer
+        httpd2, seen2 = _flaky_server(fails=99)
+        try:
+            srv.port = httpd2.server_address[1]
+            with pytest.raises(lb.LabError, match=r'GET /api/kernels answered 500 .* 3 times'): srv.api('/api/kernels', tries=3)
+            assert len(seen2) == 3
+        finally: httpd2.shutdown()
+    finally: httpd.shutdown(); shutil.rmtree(srv.home, ignore_errors=True)
 
 def _missing() -> str:
     why = []
