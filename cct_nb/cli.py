@@ -19,8 +19,9 @@ from .perturbations import parse_perturbations
 from .metrics import format_iou_table
 
 # %% auto #0
-__all__ = ['RUN_DEFAULTS', 'METHODS', 'TRAIN_STATE', 'RUN_FILE', 'parse_size', 'train_run', 'use_deterministic', 'run_config',
-           'resume_run', 'eval_run', 'cct_nb_train', 'cct_nb_eval', 'hyphen_flags', 'train_main', 'eval_main']
+__all__ = ['RUN_DEFAULTS', 'METHODS', 'TRAIN_STATE', 'RUN_FILE', 'COMPARED_BASELINE', 'parse_size', 'train_run',
+           'use_deterministic', 'run_config', 'resume_run', 'eval_run', 'cct_nb_train', 'cct_nb_eval', 'hyphen_flags',
+           'train_main', 'eval_main']
 
 # %% ../nbs/09_cli.ipynb #f6b84b60
 RUN_DEFAULTS = {  # CPU configurations (random init, fastai's recipe) and the paper's GPU ones (Table 12's recipe)
@@ -45,6 +46,9 @@ def parse_size(s): # None, "H,W", "HxW", "S" (square) or a tuple
 
 # %% ../nbs/09_cli.ipynb #b29bf0de
 TRAIN_STATE, RUN_FILE = 'train_state.pth', 'run.json'   # the resumable state (every epoch) and the run's configuration
+# `--compare`'s baseline is the paper's (Fig. 5-6: "trained only using the labeled examples"): eq. 1's CE, no weak labels,
+# whatever supervised loss CCT uses; `--method baseline --sup-loss abce` trains the baseline with ab-CE on its own
+COMPARED_BASELINE = {'weak_labels': False, 'sup_loss': 'ce'}
 
 def _check_out(out:Path, overwrite:bool):
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"--out {out} is a file, not a folder")
@@ -64,7 +68,7 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
                                               min_pixels=cfg['weak_min_pixels'], n_workers=cfg['workers'] or 0)   # 0: CRF in this process
             learn = weak_cct_learner(data, pseudo, 'crf', encoder=enc, **cct_kw, **kw)
         else: learn = cct_learner(data, **cct_kw, **kw)
-    elif method == 'baseline': learn = segmentation_learner(data, cfg['arch'], cfg['pretrained'], cfg['z_channels'], **kw)
+    elif method == 'baseline': learn = segmentation_learner(data, cfg['arch'], cfg['pretrained'], cfg['z_channels'], sup_loss=cfg['sup_loss'], **kw)
     else:   # Mean Teacher or input VAT, each with its own default lambda_u
         opts = {} if cfg['lambda_u'] is None else {'lambda_u': cfg['lambda_u']}
         learn = method_learner(method, data, cfg['arch'], cfg['pretrained'], cfg['z_channels'], **opts, **kw)
@@ -140,7 +144,7 @@ def train_run(out, # the run folder
     if rank != 0:                                 # the other processes of a torchrun job: rank 0 evaluates and writes
         if compare and method != 'baseline' and not (resume and (out / 'baseline' / 'metrics.json').is_file() and not (out / 'baseline' / TRAIN_STATE).exists()):
             train_run(out / 'baseline', 'baseline', dataset, data_dir, False, overwrite or resume, quiet, resume=resume and (out / 'baseline' / TRAIN_STATE).is_file(),
-                      **({k: v for k, v in cfg.items() if k != 'method'} | {'split_files': split, 'weak_labels': False}))
+                      **({k: v for k, v in cfg.items() if k != 'method'} | COMPARED_BASELINE | {'split_files': split}))
         return None
     res = evaluate(learn.model, data.dls.valid, data.info)
     meta = {'n_classes': data.info.n_classes, 'dataset': dataset, 'arch': cfg['arch'], 'z_channels': cfg['z_channels'],
@@ -159,7 +163,7 @@ def train_run(out, # the run folder
             base = json.loads((bdir / 'metrics.json').read_text())           # finished before the kill
         else:
             base = train_run(bdir, 'baseline', dataset, data_dir, False, overwrite or resume, quiet, resume=resume and (bdir / TRAIN_STATE).is_file(),
-                             **({k: v for k, v in cfg.items() if k != 'method'} | {'split_files': split, 'weak_labels': False}))
+                             **({k: v for k, v in cfg.items() if k != 'method'} | COMPARED_BASELINE | {'split_files': split}))
         metrics['compare'] = {'baseline_miou': base['miou'], 'gap': res['miou'] - base['miou'], 'baseline_seconds': base['seconds']}
     (out / 'metrics.json').write_text(json.dumps(metrics, indent=1))
     if state.exists(): state.unlink()             # finished: the resumable state is no longer needed
@@ -188,6 +192,8 @@ def run_config(dataset:str, # a key of `DATASETS`
     if cfg['rampup_u'] is not None and not 0 <= cfg['rampup_u'] <= 1: raise ValueError(f"--rampup-u {cfg['rampup_u']}: a share of training, between 0 and 1")
     if cfg['precision'] not in PRECISIONS: raise ValueError(f"--precision {cfg['precision']!r}: choose one of {PRECISIONS}")
     if cfg['weak_labels'] and cfg['method'] != 'cct': raise ValueError(f"--weak-labels: only for --method cct, not {cfg['method']}")
+    if cfg['sup_loss'] not in ('ce', 'abce'): raise ValueError(f"--sup-loss {cfg['sup_loss']!r}: choose ce or abce")
+    if cfg['sup_loss'] != 'ce' and cfg['method'] not in ('cct', 'baseline'): raise ValueError(f"--sup-loss {cfg['sup_loss']}: only for --method cct or baseline, not {cfg['method']}")
     if cfg['n_labeled'] is not None and cfg['n_labeled'] < 1: raise ValueError(f"--n-labeled: n_labeled={cfg['n_labeled']} must be at least 1")
     parse_perturbations(cfg['perturbations'])   # fails early on a bad spec
     if cfg['recipe'] not in RECIPES: raise ValueError(f"--recipe {cfg['recipe']!r}: choose one of {sorted(RECIPES)}")
@@ -284,7 +290,7 @@ def cct_nb_train(
     seed:Param("seed of the split and of training (default 0)", int)=None,
     perturbations:Param("auxiliary decoders: cct (Table 12) or e.g. vat:2,noise:6", str)=None,
     unsup_loss:Param("consistency distance: mse, kl or js", str)=None,
-    sup_loss:Param("supervised loss: ce or abce", str)=None,
+    sup_loss:Param("supervised loss: ce or abce (cct and baseline; --compare's baseline keeps ce, as in the paper)", str)=None,
     conf_mask:Param("Conf-Mask threshold beta (e.g. 0.5); off by default", float)=None,
     pairwise:Param("P-Wise loss over this many random auxiliary predictions (e.g. 8); off by default", int)=None,
     lambda_u:Param("weight lambda_u of the unsupervised loss (default: 30 for CCT and Mean Teacher, 1 for VAT)", float)=None,

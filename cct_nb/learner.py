@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 from fastai.learner import Learner
 from fastai.optimizer import OptimWrapper, Adam
 from fastai.callback.schedule import fit_one_cycle   # patches Learner.fit_one_cycle
-from fastai.callback.schedule import ParamScheduler
+from fastai.callback.schedule import ParamScheduler, LRFinder
 from fastcore.basics import patch
 import warnings
 from fastai.callback.core import Callback
@@ -21,13 +21,14 @@ from fastai.callback.channelslast import ChannelsLast
 from .data import SegData, segmentation_dls, dataset_info, tensor_to_image, DatasetInfo
 from .model import segmentation_net, backbone_splitter, SegmentationNet
 from .metrics import MIoU, PixelAccuracy, confusion_matrix, iou_table
-from .losses import supervised_ce
+from .losses import supervised_ce, abce_loss, eta_schedule
 
 # %% auto #0
 __all__ = ['RECIPES', 'MODEL_KEYS', 'PRECISIONS', 'SCENE_MODEL', 'PolyLR', 'SegmentationLoss', 'sgd_paper', 'get_recipe',
-           'segmentation_learner', 'default_backbone_div', 'evaluate', 'inference_state_dict', 'save_checkpoint',
-           'load_checkpoint', 'NonFiniteLossError', 'loss_terms', 'StopOnNonFinite', 'DeviceMixedPrecision',
-           'set_precision', 'colorize', 'predict_masks', 'show_predictions', 'cached_scene_model']
+           'segmentation_learner', 'AbCESchedule', 'default_backbone_div', 'evaluate', 'inference_state_dict',
+           'save_checkpoint', 'load_checkpoint', 'NonFiniteLossError', 'loss_terms', 'StopOnNonFinite',
+           'DeviceMixedPrecision', 'set_precision', 'colorize', 'predict_masks', 'show_predictions',
+           'cached_scene_model']
 
 # %% ../nbs/07_learner.ipynb #c25e4b7a
 class PolyLR:
@@ -40,12 +41,23 @@ class PolyLR:
 
 # %% ../nbs/07_learner.ipynb #ea155d3a
 class SegmentationLoss(nn.Module):
-    "Eq. 1 (pixel-wise cross-entropy, void ignored) with fastai's `activation`/`decodes`."
-    def __init__(self, ignore_index:int=255): # void label
-        super().__init__(); self.ignore_index = ignore_index
-    def forward(self, pred, target): return supervised_ce(pred, target, self.ignore_index)
+    "Eq. 1 (pixel-wise cross-entropy, void ignored), or eq. 4's ab-CE while `eta` is set (`AbCESchedule`); fastai's `activation`/`decodes`."
+    def __init__(self, ignore_index:int=255, # void label
+                 sup_loss:str='ce', # 'ce' (eq. 1) or 'abce' (eq. 4, threshold `eta` set by `AbCESchedule`)
+                 n_classes:int=None): # $C$, needed by 'abce' ($\eta$ starts at $1/C$)
+        super().__init__()
+        if sup_loss not in ('ce', 'abce'): raise ValueError(f"sup_loss={sup_loss!r}: choose 'ce' or 'abce'")
+        if sup_loss == 'abce' and not n_classes: raise ValueError("sup_loss='abce' needs n_classes (eta starts at 1/C)")
+        self.ignore_index, self.sup_loss, self.n_classes = ignore_index, sup_loss, n_classes
+        self.eta, self.last = None, {}     # eta None: plain CE (validation, or no schedule yet)
+    def forward(self, pred, target):
+        if self.sup_loss == 'ce' or self.eta is None: return supervised_ce(pred, target, self.ignore_index)
+        loss, share = abce_loss(pred, target, self.eta, self.ignore_index)
+        self.last = {'L_s': float(loss.detach()), 'confident': float(share)}
+        return loss
     def activation(self, x): return F.softmax(x, dim=1)
     def decodes(self, x): return x.argmax(dim=1)
+
 
 # %% ../nbs/07_learner.ipynb #030eff2c
 def sgd_paper(params, # parameters or parameter groups (fastai passes the splitter's groups)
@@ -72,21 +84,45 @@ def segmentation_learner(data:SegData, # from `segmentation_dls`
                          pretrained=False, # False, True (torchvision ImageNet weights) or a local state_dict path
                          z_channels:int=512, # channels of $z$ (PSP output)
                          model:nn.Module=None, # use this network instead of building one
-                         loss_func=None, # default `SegmentationLoss(ignore_index)`
+                         loss_func=None, # default `SegmentationLoss(ignore_index, sup_loss)`
+                         sup_loss:str='ce', # 'ce' (eq. 1) or 'abce' (eq. 4, with `AbCESchedule` added to the callbacks)
                          final_relu:bool=False, # see `Decoder`
                          backbone_div:float=None, # backbone lr divisor; default `default_backbone_div(pretrained)`
                          recipe:str='paper', # 'paper' (SGD + poly) or 'fastai' (Adam + one-cycle), see `RECIPES`
                          **kwargs): # passed to `Learner` (cbs, path, model_dir, ...)
     "A fastai `Learner` for the supervised baseline: SGD (Table 12), backbone/rest parameter groups, mIoU and pixel accuracy."
     info = data.info
+    if loss_func is not None and sup_loss != 'ce': raise ValueError(f"sup_loss={sup_loss!r} and a loss_func: give one of them")
+    if sup_loss == 'abce': kwargs['cbs'] = [*(kwargs.get('cbs') or []), AbCESchedule()]
     if model is None: model = segmentation_net(info.n_classes, arch, pretrained, z_channels, final_relu)
-    learn = Learner(data.dls, model, loss_func=loss_func or SegmentationLoss(info.ignore_index), opt_func=get_recipe(recipe)['opt_func'],
+    learn = Learner(data.dls, model, loss_func=loss_func or SegmentationLoss(info.ignore_index, sup_loss, info.n_classes), opt_func=get_recipe(recipe)['opt_func'],
                     splitter=backbone_splitter,
                     metrics=[MIoU(info.n_classes, info.ignore_index), PixelAccuracy(info.n_classes, info.ignore_index)],
                     **kwargs)
     learn.seg_data = data
     learn.backbone_div, learn.recipe = backbone_div or default_backbone_div(pretrained), recipe
     return learn
+
+# %% ../nbs/07_learner.ipynb #a393e792
+class AbCESchedule(Callback):
+    "Eq. 17 for a learner whose loss has an `eta`: $\\eta$ from $1/C$ to `final` over `rampup` of training before each training batch; `None` (plain CE) for validation."
+    order = 61
+    def __init__(self, final:float=0.9, # $\alpha$, the final threshold (Table 12)
+                 rampup:float=0.5): # fraction of training over which $\eta$ rises (Table 12)
+        self.final, self.rampup = final, rampup
+    def before_fit(self):
+        self.frozen = any(isinstance(cb, LRFinder) for cb in self.learn.cbs)
+        self.hps = {'eta': [], 'confident': []}
+    def before_batch(self):
+        lf = self.learn.loss_func
+        lf.eta = eta_schedule(0. if self.frozen else self.pct_train, lf.n_classes, self.final, self.rampup) if self.training else None
+    def after_batch(self):
+        if not self.training or self.frozen: return
+        self.hps['eta'].append(self.learn.loss_func.eta); self.hps['confident'].append(self.learn.loss_func.last.get('confident', float('nan')))
+    def after_fit(self):
+        self.learn.loss_func.eta = None
+        if not self.frozen and hasattr(self.learn, 'recorder'): self.learn.recorder.hps = {**getattr(self.learn.recorder, 'hps', {}), **self.hps}
+
 
 # %% ../nbs/07_learner.ipynb #471ebbdd
 def default_backbone_div(pretrained): # False/None (random init), True or a state_dict path (pretrained)

@@ -110,3 +110,30 @@ def test_baseline_from_trains_only_cct_and_pairs_each_seed_with_its_own_baseline
     monkeypatch.setattr(sys, 'argv', ['cct_vs_baseline.py', '--seeds', '2', '--baseline-from', str(f), '--runs', str(tmp_path / 'runs'),
                                       '--out', str(tmp_path / 'o2.json')])
     with pytest.raises(SystemExit, match=r'base\.json: no seed \[2\]'): cct_vs_baseline.main()
+
+def test_abce_baseline_trains_only_the_abce_baseline_and_pairs_it_with_the_ce_one(tmp_path, monkeypatch):
+    "benchmarks/abce_baseline.py with training stubbed: each seed's ab-CE baseline against that seed's CE baseline, then merged."
+    import abce_baseline
+    from cct_nb.cli import run_config
+    cfg = {k: (list(v) if isinstance(v, tuple) else v) for k, v in run_config('scenes', epochs=16).items() if k != 'split_files'}
+    base = _record([0, 1], [0.0, 0.0], config=cfg | {'conf_mask': 0.5, 'sup_loss': 'abce'})   # CCT's own options may differ
+    base['runs'][0]['baseline_miou'], base['runs'][1]['baseline_miou'] = 0.40, 0.60
+    f = _write(tmp_path, 'ce.json', base)
+    calls = []
+    def fake_train_run(run_dir, method, dataset, data_dir, **kw):
+        calls.append((method, kw['seed'], kw['sup_loss'], kw.get('compare', False)))
+        return {'miou': 0.50 + kw['seed'] / 100, 'seconds': 2.0, 'per_class_iou': {'wall': 0.9}}
+    monkeypatch.setattr(abce_baseline, 'train_run', fake_train_run)
+    parts = [abce_baseline.main(['--epochs', '16', '--seeds', str(s), '--ce-from', str(f), '--runs', str(tmp_path / 'runs'),
+                                 '--out', str(tmp_path / f'p{s}.json')]) for s in (1, 0)]
+    assert calls == [('baseline', 1, 'abce', False), ('baseline', 0, 'abce', False)]   # only the ab-CE baseline is trained
+    assert parts[0]['runs'][0]['gap'] == pytest.approx(0.51 - 0.60)
+    res = abce_baseline.main(['--merge', str(tmp_path / 'p1.json'), str(tmp_path / 'p0.json'), '--out', str(tmp_path / 'all.json')])
+    assert res['seeds'] == [0, 1] and [r['ce_miou'] for r in res['runs']] == [0.40, 0.60]
+    assert res['gap']['mean'] == pytest.approx(statistics.mean([0.10, -0.09])) and res['config']['sup_loss'] == 'abce'
+    with pytest.raises(SystemExit, match=r'ce\.json: its baseline was trained with other epochs'):
+        abce_baseline.main(['--epochs', '8', '--seeds', '0', '--ce-from', str(f), '--out', str(tmp_path / 'x.json')])
+    with pytest.raises(SystemExit, match=r'ce\.json: no seed \[2\]'):
+        abce_baseline.main(['--epochs', '16', '--seeds', '2', '--ce-from', str(f), '--out', str(tmp_path / 'y.json')])
+    with pytest.raises(SystemExit, match='seed 0 is already in'):
+        abce_baseline.main(['--merge', str(tmp_path / 'p0.json'), str(tmp_path / 'all.json'), '--out', str(tmp_path / 'z.json')])

@@ -1,0 +1,92 @@
+"""ab-CE on its own: the supervised baseline trained with ab-CE (eq. 4, threshold on eq. 17's schedule) against the
+plain-CE baselines of the same seeds (same labeled images, same budget, same initial weights); writes JSON.
+
+The paper compares "CCT full + ab-CE" with a baseline trained with plain cross-entropy (Fig. 5-6). This control says how
+much of such a gain ab-CE gives without any unlabeled image. The CE baselines are read from a `cct_vs_baseline.py` record
+(`--ce-from`, whose configuration must train the same baseline); only the ab-CE baselines are trained.
+
+Usage (the figures in `08_train`):
+  OMP_NUM_THREADS=1 python benchmarks/abce_baseline.py --dataset scenes --epochs 16 --seeds 0 1 2 3 4 \
+      --ce-from benchmarks/results/scenes_cct_vs_baseline_16ep_confmask_lambda10.json --out benchmarks/results/scenes_abce_baseline_16ep.json
+Seeds run in separate processes write separate files; `--merge A.json B.json --out C.json` joins them.
+"""
+import argparse, json, platform, sys, time
+from pathlib import Path
+import torch
+from cct_nb.cli import train_run, run_config
+sys.path.insert(0, str(Path(__file__).parent))
+from _bench import machine, mean_std
+from cct_vs_baseline import paired_baselines, _value
+
+def stats(runs, k): return mean_std(runs, k, {})
+
+def summarise(res):
+    print(f"baseline ab-CE {100 * res['abce_miou']['mean']:.1f} ± {100 * res['abce_miou']['std']:.1f}, baseline CE "
+          f"{100 * res['ce_miou']['mean']:.1f} ± {100 * res['ce_miou']['std']:.1f}, gap {100 * res['gap']['mean']:+.1f} ± {100 * res['gap']['std']:.1f}")
+
+def with_stats(res:dict, runs:list) -> dict:
+    return res | {'seeds': [r['seed'] for r in runs], 'runs': runs, 'abce_miou': stats(runs, 'abce_miou'), 'ce_miou': stats(runs, 'ce_miou'), 'gap': stats(runs, 'gap')}
+
+def merge(files) -> dict:
+    "Join per-seed records of this script (one configuration, no seed twice) and recompute the statistics."
+    parts = []
+    for f in files:
+        try: parts.append((f, json.loads(Path(f).read_text())))
+        except (OSError, json.JSONDecodeError) as e: sys.exit(f"error: --merge {f}: not a readable JSON file ({e})")
+    first_file, first = parts[0]
+    runs, seen = [], {}
+    for f, d in parts:
+        if d.get('benchmark') != 'abce_baseline': sys.exit(f"error: --merge {f}: not an abce_baseline record")
+        for k in ('dataset', 'scenes_version', 'config', 'ce_from'):
+            if d.get(k) != first.get(k): sys.exit(f"error: --merge {f}: its {k} differs from {first_file}'s; only one configuration can be merged")
+        for r in d['runs']:
+            if r['seed'] in seen: sys.exit(f"error: --merge {f}: seed {r['seed']} is already in {seen[r['seed']]}")
+            seen[r['seed']] = f; runs.append(r)
+    runs.sort(key=lambda r: r['seed'])
+    res = {k: first[k] for k in ('benchmark', 'dataset', 'scenes_version', 'config', 'ce_from')}
+    return with_stats(res, runs) | {'merged_from': [{'file': str(f), 'command': d.get('command'), 'wall_seconds': d.get('wall_seconds')} for f, d in parts],
+                                    'machine': first.get('machine')}
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--dataset', default='scenes'); ap.add_argument('--data-dir', default=None)
+    ap.add_argument('--n-labeled', type=int, default=None); ap.add_argument('--epochs', type=int, default=None)
+    ap.add_argument('--size', default=None); ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
+    ap.add_argument('--set', action='append', default=[], help='key=value: any other train_run option of the baseline')
+    ap.add_argument('--ce-from', default=None, help="a cct_vs_baseline.py JSON whose seeds' (CE) baselines are the reference")
+    ap.add_argument('--runs', default='runs/bench', help='folder for the run folders')
+    ap.add_argument('--out', required=True, help='JSON file to write')
+    ap.add_argument('--overwrite', action='store_true', help='replace an existing --out JSON')
+    ap.add_argument('--merge', nargs='+', default=None, help='JSON files of this script to join into --out')
+    a = ap.parse_args(argv)
+    out = Path(a.out)
+    if out.exists() and not a.overwrite: sys.exit(f"error: {out} exists; pass --overwrite")
+    if a.merge:
+        res = merge(a.merge)
+        out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1)); summarise(res); print(f"-> {out}"); return res
+    if not a.ce_from: sys.exit("error: --ce-from: the cct_vs_baseline.py record whose CE baselines to compare with is required")
+    extra = {k: _value(v) for k, v in (kv.split('=', 1) for kv in a.set)}
+    if 'sup_loss' in extra: sys.exit("error: --set sup_loss: this benchmark trains the baseline with abce; leave sup_loss out")
+    cfg = dict(n_labeled=a.n_labeled, epochs=a.epochs, size=a.size, **extra)
+    # the CE baselines must be the same configuration: check it as cct_vs_baseline's --baseline-from does (CCT's own options aside)
+    config = {k: (list(v) if isinstance(v, tuple) else v) for k, v in run_config(a.dataset, **cfg).items() if k != 'split_files'}
+    ce = paired_baselines(a.ce_from, a.dataset, config)
+    if set(a.seeds) - set(ce): sys.exit(f"error: --ce-from {a.ce_from}: no seed {sorted(set(a.seeds) - set(ce))}")
+    runs, t0 = [], time.time()
+    for seed in a.seeds:
+        tag = '_'.join(f"{k}{v}" for k, v in sorted(cfg.items()) if v is not None)
+        run_dir = Path(a.runs) / f"{a.dataset}_baseline_abce_{tag or 'defaults'}_seed{seed}"
+        m = train_run(run_dir, 'baseline', a.dataset, a.data_dir, overwrite=True, quiet=True, seed=seed, sup_loss='abce', **cfg)
+        b = ce[seed]
+        runs.append({'seed': seed, 'abce_miou': m['miou'], 'ce_miou': b['baseline_miou'], 'gap': m['miou'] - b['baseline_miou'],
+                     'abce_per_class_iou': m['per_class_iou'], 'abce_seconds': m['seconds'], 'run_dir': str(run_dir)})
+        print(f"seed {seed}: baseline ab-CE {100 * m['miou']:.1f}  baseline CE {100 * b['baseline_miou']:.1f}  gap {100 * runs[-1]['gap']:+.1f}", flush=True)
+    from cct_nb.scenes import SCENES_VERSION
+    res = with_stats({'benchmark': 'abce_baseline', 'dataset': a.dataset, 'scenes_version': SCENES_VERSION if a.dataset == 'scenes' else None,
+                      'config': config | {'method': 'baseline', 'sup_loss': 'abce'}, 'ce_from': a.ce_from}, runs)
+    res |= {'wall_seconds': round(time.time() - t0, 1), 'command': ' '.join(['python'] + sys.argv),
+            'machine': machine() | {'cuda': torch.cuda.is_available(), 'python': platform.python_version()}}
+    out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1)); summarise(res); print(f"-> {out}")
+    return res
+
+if __name__ == '__main__': main()
