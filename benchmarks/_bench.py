@@ -11,3 +11,30 @@ def mean_std(rows:list, key:str, where:dict) -> dict:
     "Mean, sample std and count of `row[key]` over the rows matching every `where` item."
     v = [r[key] for r in rows if all(r[k] == x for k, x in where.items())]
     return {'mean': statistics.mean(v), 'std': statistics.stdev(v) if len(v) > 1 else 0.0, 'n': len(v)}
+
+def merge_seed_records(files:list, # JSON files of one benchmark script, one configuration, each with some seeds
+                       benchmark:str, # the `benchmark` field every file must carry
+                       same:tuple, # fields that must agree across the files (dataset, config, ...)
+                       metrics:tuple) -> dict: # per-run fields whose mean ± std the joined record gets
+    "Join per-seed records (no seed twice, sorted by seed) and recompute the statistics; a bad file exits naming it."
+    import json, sys
+    from pathlib import Path
+    parts = []
+    for f in files:
+        try: parts.append((f, json.loads(Path(f).read_text())))
+        except (OSError, json.JSONDecodeError) as e: sys.exit(f"error: --merge {f}: not a readable JSON file ({e})")
+    first_file, first = parts[0]
+    runs, seen = [], {}
+    for f, d in parts:
+        if d.get('benchmark') != benchmark: sys.exit(f"error: --merge {f}: not a {benchmark} record")
+        for k in same:
+            if d.get(k) != first.get(k): sys.exit(f"error: --merge {f}: its {k} differs from {first_file}'s; only one configuration can be merged")
+        for r in d['runs']:
+            if r['seed'] in seen: sys.exit(f"error: --merge {f}: seed {r['seed']} is already in {seen[r['seed']]}")
+            seen[r['seed']] = f; runs.append(r)
+    runs.sort(key=lambda r: r['seed'])
+    res = {'benchmark': benchmark} | {k: first.get(k) for k in same} | {'seeds': [r['seed'] for r in runs], 'runs': runs}
+    res |= {m: mean_std(runs, m, {}) for m in metrics}
+    return res | {'wall_seconds': sum(d.get('wall_seconds', 0.0) for _, d in parts), 'command': ' '.join(['python'] + sys.argv),
+                  'merged_from': [{'file': str(f), 'command': d.get('command'), 'seeds': d['seeds'], 'machine': d.get('machine')} for f, d in parts],
+                  'machine': first.get('machine')}

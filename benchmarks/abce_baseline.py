@@ -15,37 +15,16 @@ from pathlib import Path
 import torch
 from cct_nb.cli import train_run, run_config
 sys.path.insert(0, str(Path(__file__).parent))
-from _bench import machine, mean_std
+from _bench import machine, mean_std, merge_seed_records
 from cct_vs_baseline import paired_baselines, _value
-
-def stats(runs, k): return mean_std(runs, k, {})
 
 def summarise(res):
     print(f"baseline ab-CE {100 * res['abce_miou']['mean']:.1f} ± {100 * res['abce_miou']['std']:.1f}, baseline CE "
           f"{100 * res['ce_miou']['mean']:.1f} ± {100 * res['ce_miou']['std']:.1f}, gap {100 * res['gap']['mean']:+.1f} ± {100 * res['gap']['std']:.1f}")
 
-def with_stats(res:dict, runs:list) -> dict:
-    return res | {'seeds': [r['seed'] for r in runs], 'runs': runs, 'abce_miou': stats(runs, 'abce_miou'), 'ce_miou': stats(runs, 'ce_miou'), 'gap': stats(runs, 'gap')}
-
 def merge(files) -> dict:
-    "Join per-seed records of this script (one configuration, no seed twice) and recompute the statistics."
-    parts = []
-    for f in files:
-        try: parts.append((f, json.loads(Path(f).read_text())))
-        except (OSError, json.JSONDecodeError) as e: sys.exit(f"error: --merge {f}: not a readable JSON file ({e})")
-    first_file, first = parts[0]
-    runs, seen = [], {}
-    for f, d in parts:
-        if d.get('benchmark') != 'abce_baseline': sys.exit(f"error: --merge {f}: not an abce_baseline record")
-        for k in ('dataset', 'scenes_version', 'config', 'ce_from'):
-            if d.get(k) != first.get(k): sys.exit(f"error: --merge {f}: its {k} differs from {first_file}'s; only one configuration can be merged")
-        for r in d['runs']:
-            if r['seed'] in seen: sys.exit(f"error: --merge {f}: seed {r['seed']} is already in {seen[r['seed']]}")
-            seen[r['seed']] = f; runs.append(r)
-    runs.sort(key=lambda r: r['seed'])
-    res = {k: first[k] for k in ('benchmark', 'dataset', 'scenes_version', 'config', 'ce_from')}
-    return with_stats(res, runs) | {'merged_from': [{'file': str(f), 'command': d.get('command'), 'wall_seconds': d.get('wall_seconds')} for f, d in parts],
-                                    'machine': first.get('machine')}
+    "Join per-seed records of this script (one configuration, one CE reference, no seed twice) and recompute the statistics."
+    return merge_seed_records(files, 'abce_baseline', ('dataset', 'scenes_version', 'config', 'ce_from'), ('abce_miou', 'ce_miou', 'gap'))
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -82,8 +61,9 @@ def main(argv=None):
                      'abce_per_class_iou': m['per_class_iou'], 'abce_seconds': m['seconds'], 'run_dir': str(run_dir)})
         print(f"seed {seed}: baseline ab-CE {100 * m['miou']:.1f}  baseline CE {100 * b['baseline_miou']:.1f}  gap {100 * runs[-1]['gap']:+.1f}", flush=True)
     from cct_nb.scenes import SCENES_VERSION
-    res = with_stats({'benchmark': 'abce_baseline', 'dataset': a.dataset, 'scenes_version': SCENES_VERSION if a.dataset == 'scenes' else None,
-                      'config': config | {'method': 'baseline', 'sup_loss': 'abce'}, 'ce_from': a.ce_from}, runs)
+    res = {'benchmark': 'abce_baseline', 'dataset': a.dataset, 'scenes_version': SCENES_VERSION if a.dataset == 'scenes' else None,
+           'config': config | {'method': 'baseline', 'sup_loss': 'abce'}, 'ce_from': a.ce_from, 'seeds': a.seeds, 'runs': runs}
+    res |= {m: mean_std(runs, m, {}) for m in ('abce_miou', 'ce_miou', 'gap')}
     res |= {'wall_seconds': round(time.time() - t0, 1), 'command': ' '.join(['python'] + sys.argv),
             'machine': machine() | {'cuda': torch.cuda.is_available(), 'python': platform.python_version()}}
     out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1)); summarise(res); print(f"-> {out}")

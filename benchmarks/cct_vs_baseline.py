@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from cct_nb.cli import train_run, run_config
 sys.path.insert(0, str(Path(__file__).parent))
-from _bench import machine, mean_std
+from _bench import machine, mean_std, merge_seed_records
 
 def _value(v):
     for f in (int, float):
@@ -44,27 +44,8 @@ def paired_baselines(path, dataset:str, config:dict):
     return {r['seed']: r for r in d['runs']}
 
 def merge(files):
-    "Join the per-seed records of several cct_vs_baseline JSON files of one configuration into `out`."
-    parts = []
-    for f in files:
-        try: parts.append((f, json.loads(Path(f).read_text())))
-        except (OSError, json.JSONDecodeError) as e: sys.exit(f"error: --merge {f}: not a readable JSON file ({e})")
-    first_file, first = parts[0]
-    runs, seen = [], {}
-    for f, d in parts:
-        if d.get('benchmark') != 'cct_vs_baseline': sys.exit(f"error: --merge {f}: not a cct_vs_baseline record")
-        for k in ('dataset', 'scenes_version', 'config'):
-            if d.get(k) != first.get(k): sys.exit(f"error: --merge {f}: its {k} differs from {first_file}'s; only one configuration can be merged")
-        for r in d['runs']:
-            if r['seed'] in seen: sys.exit(f"error: --merge {f}: seed {r['seed']} is already in {seen[r['seed']]}")
-            seen[r['seed']] = f; runs.append(r)
-    runs.sort(key=lambda r: r['seed'])
-    res = {k: first[k] for k in ('benchmark', 'dataset', 'scenes_version', 'config')}
-    res |= {'seeds': [r['seed'] for r in runs], 'runs': runs, 'cct_miou': stats(runs, 'cct_miou'), 'baseline_miou': stats(runs, 'baseline_miou'),
-            'gap': stats(runs, 'gap'), 'wall_seconds': sum(d.get('wall_seconds', 0.0) for _, d in parts),
-            'command': ' '.join(['python'] + sys.argv), 'merged_from': [{'file': str(f), 'command': d.get('command'), 'seeds': d['seeds'],
-            'machine': d.get('machine')} for f, d in parts], 'machine': first.get('machine')}
-    return res
+    "Join the per-seed records of several cct_vs_baseline JSON files of one configuration (`_bench.merge_seed_records`)."
+    return merge_seed_records(files, 'cct_vs_baseline', ('dataset', 'scenes_version', 'config'), ('cct_miou', 'baseline_miou', 'gap'))
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
