@@ -10,6 +10,8 @@ Seeds run in separate processes (one per core) write separate JSON files; `--mer
 (same dataset and config, no seed twice) and recomputes the statistics, without training.
 `--baseline-from FILE` trains only CCT and pairs it with the baselines of the same seeds in FILE, a record of this script
 whose configuration differs only in CCT's own options (the baseline never reads them, and reruns bit-identical).
+A `--set` value may name the seed, `{seed}`: `--set init_from=runs/stage1/seed{seed}` warm-starts each seed's CCT and
+baseline from that seed's own checkpoint (the record keeps the template).
 """
 import argparse, json, platform, sys, time
 from pathlib import Path
@@ -25,6 +27,24 @@ def _value(v):
     return None if v == 'None' else v
 
 def stats(runs, k): return mean_std(runs, k, {})    # mean, sample std and count of one field over the runs
+
+def for_seed(cfg:dict, seed:int):
+    "`cfg` with `{seed}` in its string values replaced by `seed` (per-seed files such as `init_from`)."
+    return {k: v.replace('{seed}', str(seed)) if isinstance(v, str) else v for k, v in cfg.items()}
+
+def run_tag(k:str, v):
+    "A file-name-safe form of one option for the run folder's name (paths shortened to what tells them apart)."
+    if k == 'pretrained': return Path(str(v)).stem
+    if k == 'init_from': return Path(str(v).replace('{seed}', '')).name.rstrip('_-') or 'run'
+    return v
+
+def init_record(cfg:dict, seed:int):
+    "For a warm start (`init_from`): the checkpoint both runs of the seed started from, and its own val mIoU when its run folder says it."
+    init = for_seed(cfg, seed).get('init_from')
+    if init is None: return {}
+    folder = Path(init) if Path(init).is_dir() else Path(init).parent
+    m = folder / 'metrics.json'
+    return {'init_from': init, 'init_miou': json.loads(m.read_text())['miou'] if m.is_file() else None}
 
 def summarise(res):
     print(f"CCT {100 * res['cct_miou']['mean']:.1f} ± {100 * res['cct_miou']['std']:.1f}, baseline {100 * res['baseline_miou']['mean']:.1f} ± "
@@ -74,19 +94,19 @@ def main():
     if base is not None and set(a.seeds) - set(base): sys.exit(f"error: --baseline-from {a.baseline_from}: no seed {sorted(set(a.seeds) - set(base))}")
     runs, t0 = [], time.time()
     for seed in a.seeds:
-        tag = '_'.join(f"{k}{Path(str(v)).stem if k == 'pretrained' else v}" for k, v in sorted(cfg.items()) if v is not None)
+        tag = '_'.join(f"{k}{run_tag(k, v)}" for k, v in sorted(cfg.items()) if v is not None)
         run_dir = Path(a.runs) / f"{a.dataset}_{tag or 'defaults'}_seed{seed}"
         done = run_dir / 'metrics.json'
         if done.exists() and (base is not None or 'compare' in json.loads(done.read_text())) and not a.rerun:
             m = json.loads(done.read_text())            # a finished cell: reuse it (delete the folder or --rerun to redo)
         else:
-            m = train_run(run_dir, 'cct', a.dataset, a.data_dir, compare=base is None, overwrite=True, quiet=True, seed=seed, **cfg)
+            m = train_run(run_dir, 'cct', a.dataset, a.data_dir, compare=base is None, overwrite=True, quiet=True, seed=seed, **for_seed(cfg, seed))
         if base is not None:
             b = base[seed]
             m['compare'] = {'baseline_miou': b['baseline_miou'], 'gap': m['miou'] - b['baseline_miou'], 'baseline_seconds': b['baseline_seconds']}
         runs.append({'seed': seed, 'cct_miou': m['miou'], 'baseline_miou': m['compare']['baseline_miou'],
                      'gap': m['compare']['gap'], 'cct_seconds': m['seconds'], 'baseline_seconds': m['compare']['baseline_seconds'],
-                     'run_dir': str(run_dir)} | ({'baseline_from': a.baseline_from} if base is not None else {}))
+                     'run_dir': str(run_dir)} | ({'baseline_from': a.baseline_from} if base is not None else {}) | init_record(cfg, seed))
         print(f"seed {seed}: CCT {100 * m['miou']:.1f}  baseline {100 * m['compare']['baseline_miou']:.1f}  gap {100 * m['compare']['gap']:+.1f}", flush=True)
     from cct_nb.scenes import SCENES_VERSION
     res = {'benchmark': 'cct_vs_baseline', 'dataset': a.dataset, 'scenes_version': SCENES_VERSION if a.dataset == 'scenes' else None, 'config': config,

@@ -19,9 +19,9 @@ from .perturbations import parse_perturbations
 from .metrics import format_iou_table
 
 # %% auto #0
-__all__ = ['RUN_DEFAULTS', 'METHODS', 'TRAIN_STATE', 'RUN_FILE', 'COMPARED_BASELINE', 'parse_size', 'train_run',
-           'use_deterministic', 'run_config', 'resume_run', 'eval_run', 'cct_nb_train', 'cct_nb_eval', 'hyphen_flags',
-           'train_main', 'eval_main']
+__all__ = ['RUN_DEFAULTS', 'METHODS', 'TRAIN_STATE', 'RUN_FILE', 'COMPARED_BASELINE', 'parse_size', 'init_from_checkpoint',
+           'train_run', 'use_deterministic', 'run_config', 'resume_run', 'eval_run', 'cct_nb_train', 'cct_nb_eval',
+           'hyphen_flags', 'train_main', 'eval_main']
 
 # %% ../nbs/09_cli.ipynb #f6b84b60
 RUN_DEFAULTS = {  # CPU configurations (random init, fastai's recipe) and the paper's GPU ones (Table 12's recipe)
@@ -72,6 +72,8 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
     else:   # Mean Teacher or input VAT, each with its own default lambda_u
         opts = {} if cfg['lambda_u'] is None else {'lambda_u': cfg['lambda_u']}
         learn = method_learner(method, data, cfg['arch'], cfg['pretrained'], cfg['z_channels'], **opts, **kw)
+    if cfg.get('init_from') is not None and resume_from is None:   # a warm start: the encoder and main decoder of a finished run
+        init_from_checkpoint(learn.model, cfg['init_from'], data.info.n_classes, cfg['arch'], cfg['z_channels'])
     set_precision(learn, cfg['precision'], cfg['channels_last'])
     learn.add_cb(StopOnNonFinite())               # a NaN/inf loss term: a clear error, and no checkpoint of the bad weights
     if cfg.get('world_size', 1) > 1:              # torchrun: gradients averaged over the processes (12_distributed)
@@ -88,6 +90,25 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
     if start < cfg['epochs']:                     # (a run killed after its last epoch only needs evaluating)
         with ctx: learn.fit_seg(cfg['epochs'], cfg['lr'], cbs=cbs, start_epoch=start)
     return learn, start
+
+def init_from_checkpoint(model:torch.nn.Module, # a CCT or baseline network (with `.encoder` and `.decoder`); None: only check the file
+                         path, # a `model.pth` written by `train_run` / `cct_nb_train`, or the run folder holding it
+                         n_classes:int, # the classes this run predicts
+                         arch:str, # this run's backbone
+                         z_channels:int): # this run's channels of $z$
+    "Copy the encoder $h$ and main decoder $g$ of a finished run into `model` (a warm start); auxiliary decoders keep their init."
+    path = Path(path)
+    if path.is_dir(): path = path / 'model.pth'
+    if not path.is_file(): raise FileNotFoundError(f"--init-from {path}: no such checkpoint (a model.pth or a run folder holding one)")
+    net, meta = load_checkpoint(path)
+    want = {'n_classes': n_classes, 'arch': arch, 'z_channels': z_channels}
+    have = {'n_classes': meta['n_classes'], 'arch': meta.get('arch', 'resnet50'), 'z_channels': meta.get('z_channels', 512)}
+    diff = [f"{k}={have[k]!r} (this run: {want[k]!r})" for k in want if have[k] != want[k]]
+    if diff: raise ValueError(f"--init-from {path}: a checkpoint of another network: " + ', '.join(diff))
+    if model is None: return meta
+    if not (hasattr(model, 'encoder') and hasattr(model, 'decoder')): raise ValueError(f"--init-from {path}: this method's network has no encoder and main decoder to start from")
+    model.encoder.load_state_dict(net.encoder.state_dict()); model.decoder.load_state_dict(net.decoder.state_dict())
+    return meta
 
 def train_run(out, # the run folder
               method:str='cct', # 'cct' or 'baseline'
@@ -115,6 +136,8 @@ def train_run(out, # the run folder
         if not state.is_file(): raise FileNotFoundError(f"--resume {out}: no {TRAIN_STATE} (a finished run deletes it; a run killed in its first epoch has none)")
         cfg['split_files'] = split                # the run's own split, so the same images stay labeled
     else:
+        if cfg['init_from'] is not None:          # a wrong --init-from fails before anything is written
+            init_from_checkpoint(None, cfg['init_from'], dataset_info(dataset).n_classes, cfg['arch'], cfg['z_channels'])
         _check_out(out, overwrite)
         if world > 1: torch.distributed.barrier()  # every process has checked --out before rank 0 writes into it
         if rank == 0:
@@ -183,7 +206,7 @@ def run_config(dataset:str, # a key of `DATASETS`
     if dataset not in DATASETS: raise ValueError(f"--dataset {dataset!r} unknown; choose one of {sorted(DATASETS)}")
     cfg = dict(RUN_DEFAULTS[dataset], method='cct', seed=0, pretrained=False, weak_labels=False, weak_min_pixels=20, deterministic=False, perturbations='cct', unsup_loss='mse',
                sup_loss='ce', conf_mask=None, pairwise=None, lambda_u=None, rampup_u=None, workers=0, valid_limit=None, valid_split=None,
-               split_files=None, precision='fp32', channels_last=False, sync_bn=False)
+               split_files=None, precision='fp32', channels_last=False, sync_bn=False, init_from=None)
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     cfg['size'] = parse_size(cfg['size'])
     for k, lo in (('bs', 1), ('epochs', 1), ('z_channels', 1), ('workers', 0), ('valid_limit', 1)):
@@ -194,6 +217,8 @@ def run_config(dataset:str, # a key of `DATASETS`
     if cfg['weak_labels'] and cfg['method'] != 'cct': raise ValueError(f"--weak-labels: only for --method cct, not {cfg['method']}")
     if cfg['sup_loss'] not in ('ce', 'abce'): raise ValueError(f"--sup-loss {cfg['sup_loss']!r}: choose ce or abce")
     if cfg['sup_loss'] != 'ce' and cfg['method'] not in ('cct', 'baseline'): raise ValueError(f"--sup-loss {cfg['sup_loss']}: only for --method cct or baseline, not {cfg['method']}")
+    if cfg['init_from'] is not None and cfg['method'] not in ('cct', 'baseline'): raise ValueError(f"--init-from: only for --method cct or baseline, not {cfg['method']}")
+    if cfg['init_from'] is not None: cfg['init_from'] = str(cfg['init_from'])
     if cfg['n_labeled'] is not None and cfg['n_labeled'] < 1: raise ValueError(f"--n-labeled: n_labeled={cfg['n_labeled']} must be at least 1")
     parse_perturbations(cfg['perturbations'])   # fails early on a bad spec
     if cfg['recipe'] not in RECIPES: raise ValueError(f"--recipe {cfg['recipe']!r}: choose one of {sorted(RECIPES)}")
@@ -283,6 +308,7 @@ def cct_nb_train(
     arch:Param("backbone: resnet18, resnet34, resnet50, resnet101", str)=None,
     z_channels:Param("channels of the encoder output z (PSP)", int)=None,
     pretrained:Param("a local ImageNet state_dict .pth for the backbone (never downloads)", str)=None,
+    init_from:Param("warm start: the encoder and main decoder of a finished run (its model.pth or folder); --compare's baseline starts there too", str)=None,
     size:Param("input size H,W (default: the dataset's CPU configuration)", str)=None,
     bs:Param("batch size (labeled and unlabeled)", int)=None,
     lr:Param("base learning rate (backbone: lr/10 when pretrained, else lr)", float)=None,
@@ -314,6 +340,7 @@ def cct_nb_train(
     force:Param("with --resume: accept flags that change the run's configuration", store_true)=False,
     quiet:Param("no progress bars", store_true)=False):
     "Train CCT (or the supervised baseline) and write metrics.json, model.pth, the split and predictions.png into --out."
+    if domains is not None and init_from is not None: print("error: --init-from is not supported with --domains", file=sys.stderr); sys.exit(2)
     if domains is not None:   # §3.4: the multi-domain extension, imported only when asked for
         from cct_nb.domains import domains_main
         return domains_main(out, domains, data_dir, method=method or 'cct', adversarial=adversarial, lambda_adv=2e-2 if lambda_adv is None else lambda_adv,
@@ -329,7 +356,7 @@ def cct_nb_train(
         if data_dir is not None and not Path(data_dir).is_dir():
             print(f"error: --data-dir {data_dir} is not a folder", file=sys.stderr); sys.exit(2)
         m = _cli_errors(resume_run, resume, force, quiet, method=method, dataset=dataset, data_dir=data_dir, n_labeled=n_labeled,
-                        epochs=epochs, arch=arch, z_channels=z_channels, pretrained=pretrained, size=size, bs=bs, lr=lr, recipe=recipe,
+                        epochs=epochs, arch=arch, z_channels=z_channels, pretrained=pretrained, init_from=init_from, size=size, bs=bs, lr=lr, recipe=recipe,
                         seed=seed, perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask,
                         pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, valid_limit=valid_limit, workers=workers, weak_labels=weak_labels or None,
                         deterministic=deterministic or None, precision=precision, channels_last=channels_last or None, sync_bn=sync_bn or None)
@@ -346,11 +373,13 @@ def cct_nb_train(
             if not f.is_file(): print(f"error: --split-dir: {f} does not exist", file=sys.stderr); sys.exit(2)
     if pretrained is not None and not Path(pretrained).is_file():
         print(f"error: --pretrained {pretrained} is not a file", file=sys.stderr); sys.exit(2)
+    if init_from is not None and not Path(init_from).exists():
+        print(f"error: --init-from {init_from}: no such file or folder", file=sys.stderr); sys.exit(2)
     if pretrained is not None:
         try: torch.load(pretrained, map_location='cpu', weights_only=True)
         except Exception as e: print(f"error: --pretrained {pretrained}: not a PyTorch state_dict file ({type(e).__name__})", file=sys.stderr); sys.exit(2)
     m = _cli_errors(train_run, out, method, dataset, data_dir, compare, overwrite, quiet, n_labeled=n_labeled, epochs=epochs,
-                    arch=arch, z_channels=z_channels, pretrained=pretrained or None, size=size, bs=bs, lr=lr, recipe=recipe, seed=seed,
+                    arch=arch, z_channels=z_channels, pretrained=pretrained or None, init_from=init_from, size=size, bs=bs, lr=lr, recipe=recipe, seed=seed,
                     perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask,
                     pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, split_files=split_files, valid_limit=valid_limit, workers=workers,
                     weak_labels=weak_labels or None, deterministic=deterministic or None, precision=precision,

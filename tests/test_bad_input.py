@@ -161,7 +161,10 @@ def test_train_flag_errors(scenes, tmp_path, monkeypatch, capsys):
              (['--bs', '0'], '--bs 0'), (['--epochs', '0'], '--epochs 0'), (['--lr', '-1'], '--lr -1'),
              (['--n-labeled', '0'], 'n_labeled=0'), (['--n-labeled', '13', '--data-dir', scenes], 'n_labeled=13'),
              (['--precision', 'fp64'], "--precision 'fp64'"), (['--sync-bn'], '--sync-bn'),
-             (['--pretrained', f], 'not a PyTorch state_dict'), (['--split-dir', tmp_path / 'empty'], 'labeled.txt')]
+             (['--pretrained', f], 'not a PyTorch state_dict'), (['--split-dir', tmp_path / 'empty'], 'labeled.txt'),
+             (['--init-from', tmp_path / 'nowhere.pth'], '--init-from'), (['--init-from', f, '--data-dir', scenes, *TINY[:-1]], 'afile is not a cct_nb checkpoint'),
+             (['--init-from', tmp_path / 'empty', '--data-dir', scenes, *TINY[:-1]], 'no such checkpoint'),
+             (['--init-from', f, '--domains', 'camvid,scenes'], '--init-from is not supported with --domains')]
     for i, (args, msg) in enumerate(cases):
         out = tmp_path / f'o{i}'
         code, _, err = cli(monkeypatch, capsys, train_main, '--quiet', *(['--out', out] if '--out' not in args else []), *args)

@@ -111,6 +111,28 @@ def test_baseline_from_trains_only_cct_and_pairs_each_seed_with_its_own_baseline
                                       '--out', str(tmp_path / 'o2.json')])
     with pytest.raises(SystemExit, match=r'base\.json: no seed \[2\]'): cct_vs_baseline.main()
 
+def test_a_seed_template_gives_each_seed_its_own_file_and_the_record_keeps_the_template(tmp_path, monkeypatch):
+    "`--set init_from=.../seed{seed}`: each seed's run (CCT and its paired baseline) starts from that seed's checkpoint."
+    calls = []
+    def fake_train_run(run_dir, method, dataset, data_dir, compare, **kw):
+        calls.append((Path(run_dir).name, compare, kw['seed'], kw['init_from']))
+        return {'miou': 0.5, 'seconds': 1.0, 'compare': {'baseline_miou': 0.4, 'gap': 0.1, 'baseline_seconds': 1.0}}
+    monkeypatch.setattr(cct_vs_baseline, 'train_run', fake_train_run)
+    out = tmp_path / 'o.json'
+    monkeypatch.setattr(sys, 'argv', ['cct_vs_baseline.py', '--seeds', '3', '4', '--set', 'init_from=runs/stage1/base16_seed{seed}',
+                                      '--runs', str(tmp_path / 'runs'), '--out', str(out)])
+    cct_vs_baseline.main()
+    assert calls == [('scenes_init_frombase16_seed_seed3', True, 3, 'runs/stage1/base16_seed3'),
+                     ('scenes_init_frombase16_seed_seed4', True, 4, 'runs/stage1/base16_seed4')]
+    rec = json.loads(out.read_text())
+    assert rec['config']['init_from'] == 'runs/stage1/base16_seed{seed}'
+    assert [(r['init_from'], r['init_miou']) for r in rec['runs']] == [('runs/stage1/base16_seed3', None), ('runs/stage1/base16_seed4', None)]
+    stage1 = tmp_path / 'stage1_seed5'; stage1.mkdir(); (stage1 / 'metrics.json').write_text(json.dumps({'miou': 0.61}))
+    assert cct_vs_baseline.init_record({'init_from': str(tmp_path / 'stage1_seed{seed}')}, 5) == {'init_from': str(stage1), 'init_miou': 0.61}
+    assert cct_vs_baseline.init_record({'init_from': str(stage1 / 'model.pth')}, 5)['init_miou'] == 0.61   # a checkpoint file: its folder's record
+    assert cct_vs_baseline.init_record({'lr': 0.1}, 5) == {}
+    assert cct_vs_baseline.for_seed({'a': 'x{seed}y', 'b': 2, 'c': None}, 7) == {'a': 'x7y', 'b': 2, 'c': None}
+
 def test_abce_baseline_trains_only_the_abce_baseline_and_pairs_it_with_the_ce_one(tmp_path, monkeypatch):
     "benchmarks/abce_baseline.py with training stubbed: each seed's ab-CE baseline against that seed's CE baseline, then merged."
     import abce_baseline
