@@ -16,7 +16,7 @@ import torch
 from cct_nb.cli import train_run, run_config
 sys.path.insert(0, str(Path(__file__).parent))
 from _bench import machine, mean_std, merge_seed_records
-from cct_vs_baseline import paired_baselines, _value
+from cct_vs_baseline import paired_baselines, _value, run_tag, for_seed
 
 def summarise(res):
     print(f"baseline ab-CE {100 * res['abce_miou']['mean']:.1f} ± {100 * res['abce_miou']['std']:.1f}, baseline CE "
@@ -53,9 +53,9 @@ def main(argv=None):
     if set(a.seeds) - set(ce): sys.exit(f"error: --ce-from {a.ce_from}: no seed {sorted(set(a.seeds) - set(ce))}")
     runs, t0 = [], time.time()
     for seed in a.seeds:
-        tag = '_'.join(f"{k}{v}" for k, v in sorted(cfg.items()) if v is not None)
+        tag = '_'.join(f"{k}{run_tag(k, v)}" for k, v in sorted(cfg.items()) if v is not None)   # named as cct_vs_baseline's folders
         run_dir = Path(a.runs) / f"{a.dataset}_baseline_abce_{tag or 'defaults'}_seed{seed}"
-        m = train_run(run_dir, 'baseline', a.dataset, a.data_dir, overwrite=True, quiet=True, seed=seed, sup_loss='abce', **cfg)
+        m = train_run(run_dir, 'baseline', a.dataset, a.data_dir, overwrite=True, quiet=True, seed=seed, sup_loss='abce', **for_seed(cfg, seed))
         b = ce[seed]
         runs.append({'seed': seed, 'abce_miou': m['miou'], 'ce_miou': b['baseline_miou'], 'gap': m['miou'] - b['baseline_miou'],
                      'abce_per_class_iou': m['per_class_iou'], 'abce_seconds': m['seconds'], 'run_dir': str(run_dir)})

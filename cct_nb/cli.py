@@ -56,7 +56,7 @@ def _check_out(out:Path, overwrite:bool):
         raise FileExistsError(f"--out {out} exists and is not empty; pass --overwrite to replace its files")
     out.mkdir(parents=True, exist_ok=True)
 
-def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs=None):
+def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs=None, init=None):
     from fastai.callback.progress import CSVLogger
     kw = dict(path=out, model_dir='.', recipe=cfg['recipe'])
     if method == 'cct':
@@ -72,8 +72,8 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
     else:   # Mean Teacher or input VAT, each with its own default lambda_u
         opts = {} if cfg['lambda_u'] is None else {'lambda_u': cfg['lambda_u']}
         learn = method_learner(method, data, cfg['arch'], cfg['pretrained'], cfg['z_channels'], **opts, **kw)
-    if cfg.get('init_from') is not None and resume_from is None:   # a warm start: the encoder and main decoder of a finished run
-        init_from_checkpoint(learn.model, cfg['init_from'], data.info.n_classes, cfg['arch'], cfg['z_channels'])
+    if init is not None:                          # a warm start (`init_from_checkpoint`): h and g of a finished run
+        learn.model.encoder.load_state_dict(init.encoder.state_dict()); learn.model.decoder.load_state_dict(init.decoder.state_dict())
     set_precision(learn, cfg['precision'], cfg['channels_last'])
     learn.add_cb(StopOnNonFinite())               # a NaN/inf loss term: a clear error, and no checkpoint of the bad weights
     if cfg.get('world_size', 1) > 1:              # torchrun: gradients averaged over the processes (12_distributed)
@@ -91,12 +91,11 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
         with ctx: learn.fit_seg(cfg['epochs'], cfg['lr'], cbs=cbs, start_epoch=start)
     return learn, start
 
-def init_from_checkpoint(model:torch.nn.Module, # a CCT or baseline network (with `.encoder` and `.decoder`); None: only check the file
-                         path, # a `model.pth` written by `train_run` / `cct_nb_train`, or the run folder holding it
+def init_from_checkpoint(path, # a `model.pth` written by `train_run` / `cct_nb_train`, or the run folder holding it
                          n_classes:int, # the classes this run predicts
                          arch:str, # this run's backbone
                          z_channels:int): # this run's channels of $z$
-    "Copy the encoder $h$ and main decoder $g$ of a finished run into `model` (a warm start); auxiliary decoders keep their init."
+    "The network (encoder $h$, main decoder $g$) of a finished run, checked to fit this run: `train_run` starts from it (a warm start)."
     path = Path(path)
     if path.is_dir(): path = path / 'model.pth'
     if not path.is_file(): raise FileNotFoundError(f"--init-from {path}: no such checkpoint (a model.pth or a run folder holding one)")
@@ -105,10 +104,7 @@ def init_from_checkpoint(model:torch.nn.Module, # a CCT or baseline network (wit
     have = {'n_classes': meta['n_classes'], 'arch': meta.get('arch', 'resnet50'), 'z_channels': meta.get('z_channels', 512)}
     diff = [f"{k}={have[k]!r} (this run: {want[k]!r})" for k in want if have[k] != want[k]]
     if diff: raise ValueError(f"--init-from {path}: a checkpoint of another network: " + ', '.join(diff))
-    if model is None: return meta
-    if not (hasattr(model, 'encoder') and hasattr(model, 'decoder')): raise ValueError(f"--init-from {path}: this method's network has no encoder and main decoder to start from")
-    model.encoder.load_state_dict(net.encoder.state_dict()); model.decoder.load_state_dict(net.decoder.state_dict())
-    return meta
+    return net
 
 def train_run(out, # the run folder
               method:str='cct', # 'cct' or 'baseline'
@@ -131,13 +127,14 @@ def train_run(out, # the run folder
         rank, world = init_distributed()
     elif cfg['sync_bn']: raise ValueError("--sync-bn: only with several processes (launch with torchrun --nproc_per_node N)")
     dist_cfg = {'rank': rank, 'world_size': world}     # not part of the run's configuration (a run may resume on another count)
+    init = None                                   # a warm start, read (and checked) before anything is written; a resumed run has its own weights
+    if cfg['init_from'] is not None and not resume:
+        init = init_from_checkpoint(cfg['init_from'], dataset_info(dataset).n_classes, cfg['arch'], cfg['z_channels'])
     if resume:
         if method == 'mean-teacher': raise ValueError("--resume: mean-teacher runs cannot be resumed (the checkpoint does not hold the EMA teacher)")
         if not state.is_file(): raise FileNotFoundError(f"--resume {out}: no {TRAIN_STATE} (a finished run deletes it; a run killed in its first epoch has none)")
         cfg['split_files'] = split                # the run's own split, so the same images stay labeled
     else:
-        if cfg['init_from'] is not None:          # a wrong --init-from fails before anything is written
-            init_from_checkpoint(None, cfg['init_from'], dataset_info(dataset).n_classes, cfg['arch'], cfg['z_channels'])
         _check_out(out, overwrite)
         if world > 1: torch.distributed.barrier()  # every process has checked --out before rank 0 writes into it
         if rank == 0:
@@ -162,7 +159,7 @@ def train_run(out, # the run folder
         from cct_nb.distributed import shard_data
         data = shard_data(data, rank, world)      # each process its own shard of the labeled and of the unlabeled batches
     t0 = time.time()
-    learn, start = _fit(cfg | dist_cfg, data, out, method, quiet, state if resume else None, cbs)
+    learn, start = _fit(cfg | dist_cfg, data, out, method, quiet, state if resume else None, cbs, init)
     seconds = time.time() - t0
     if rank != 0:                                 # the other processes of a torchrun job: rank 0 evaluates and writes
         if compare and method != 'baseline' and not (resume and (out / 'baseline' / 'metrics.json').is_file() and not (out / 'baseline' / TRAIN_STATE).exists()):
@@ -373,8 +370,6 @@ def cct_nb_train(
             if not f.is_file(): print(f"error: --split-dir: {f} does not exist", file=sys.stderr); sys.exit(2)
     if pretrained is not None and not Path(pretrained).is_file():
         print(f"error: --pretrained {pretrained} is not a file", file=sys.stderr); sys.exit(2)
-    if init_from is not None and not Path(init_from).exists():
-        print(f"error: --init-from {init_from}: no such file or folder", file=sys.stderr); sys.exit(2)
     if pretrained is not None:
         try: torch.load(pretrained, map_location='cpu', weights_only=True)
         except Exception as e: print(f"error: --pretrained {pretrained}: not a PyTorch state_dict file ({type(e).__name__})", file=sys.stderr); sys.exit(2)
