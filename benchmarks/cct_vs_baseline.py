@@ -52,7 +52,7 @@ def summarise(res):
 
 # options the baseline never reads (`segmentation_learner` trains with plain CE, eq. 1, whatever sup_loss says: the paper's
 # "CCT full + ab-CE" is also compared with that CE baseline, Fig. 5-6)
-CCT_ONLY = ('perturbations', 'unsup_loss', 'sup_loss', 'conf_mask', 'pairwise', 'lambda_u', 'rampup_u')
+CCT_ONLY = ('perturbations', 'unsup_loss', 'sup_loss', 'conf_mask', 'pairwise', 'lambda_u', 'rampup_u', 'aux_init')
 
 def paired_baselines(path, dataset:str, config:dict):
     "{seed: run record} of a cct_vs_baseline JSON whose baseline is this configuration's (it may differ in `CCT_ONLY` keys)."

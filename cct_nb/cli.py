@@ -13,15 +13,15 @@ from fastai.torch_core import set_seed, num_distrib, default_device
 from .data import DATASETS, DEFAULT_SPLITS, segmentation_dls, seg_dataset, write_split, dataset_info
 from .learner import segmentation_learner, evaluate, save_checkpoint, load_checkpoint, show_predictions, get_recipe, RECIPES
 from .learner import StopOnNonFinite, NonFiniteLossError, set_precision, PRECISIONS
-from .train import cct_learner, CCTCheckpoint, load_training_state
+from .train import cct_learner, CCTCheckpoint, load_training_state, aux_from_main
 from .evaluation import method_learner, evaluate_multiscale
 from .perturbations import parse_perturbations
 from .metrics import format_iou_table
 
 # %% auto #0
-__all__ = ['RUN_DEFAULTS', 'METHODS', 'TRAIN_STATE', 'RUN_FILE', 'COMPARED_BASELINE', 'parse_size', 'init_from_checkpoint',
-           'train_run', 'use_deterministic', 'run_config', 'resume_run', 'eval_run', 'cct_nb_train', 'cct_nb_eval',
-           'hyphen_flags', 'train_main', 'eval_main']
+__all__ = ['RUN_DEFAULTS', 'METHODS', 'TRAIN_STATE', 'RUN_FILE', 'AUX_INITS', 'COMPARED_BASELINE', 'parse_size',
+           'init_from_checkpoint', 'train_run', 'use_deterministic', 'run_config', 'resume_run', 'eval_run',
+           'cct_nb_train', 'cct_nb_eval', 'hyphen_flags', 'train_main', 'eval_main']
 
 # %% ../nbs/09_cli.ipynb #f6b84b60
 RUN_DEFAULTS = {  # CPU configurations (random init, fastai's recipe) and the paper's GPU ones (Table 12's recipe)
@@ -48,7 +48,8 @@ def parse_size(s): # None, "H,W", "HxW", "S" (square) or a tuple
 TRAIN_STATE, RUN_FILE = 'train_state.pth', 'run.json'   # the resumable state (every epoch) and the run's configuration
 # `--compare`'s baseline is the paper's (Fig. 5-6: "trained only using the labeled examples"): eq. 1's CE, no weak labels,
 # whatever supervised loss CCT uses; `--method baseline --sup-loss abce` trains the baseline with ab-CE on its own
-COMPARED_BASELINE = {'weak_labels': False, 'sup_loss': 'ce'}
+AUX_INITS = ('random', 'main')   # the auxiliary decoders' initialisation: their own (the paper's) or copies of the main decoder (`aux_from_main`)
+COMPARED_BASELINE = {'weak_labels': False, 'sup_loss': 'ce', 'aux_init': 'random'}   # (a baseline has no auxiliary decoders)
 
 def _check_out(out:Path, overwrite:bool):
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"--out {out} is a file, not a folder")
@@ -74,6 +75,7 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
         learn = method_learner(method, data, cfg['arch'], cfg['pretrained'], cfg['z_channels'], **opts, **kw)
     if init is not None:                          # a warm start (`init_from_checkpoint`): h and g of a finished run
         learn.model.encoder.load_state_dict(init.encoder.state_dict()); learn.model.decoder.load_state_dict(init.decoder.state_dict())
+    if method == 'cct' and cfg['aux_init'] == 'main': aux_from_main(learn.model)   # after the warm start: copies of the trained g
     set_precision(learn, cfg['precision'], cfg['channels_last'])
     learn.add_cb(StopOnNonFinite())               # a NaN/inf loss term: a clear error, and no checkpoint of the bad weights
     if cfg.get('world_size', 1) > 1:              # torchrun: gradients averaged over the processes (12_distributed)
@@ -203,7 +205,7 @@ def run_config(dataset:str, # a key of `DATASETS`
     if dataset not in DATASETS: raise ValueError(f"--dataset {dataset!r} unknown; choose one of {sorted(DATASETS)}")
     cfg = dict(RUN_DEFAULTS[dataset], method='cct', seed=0, pretrained=False, weak_labels=False, weak_min_pixels=20, deterministic=False, perturbations='cct', unsup_loss='mse',
                sup_loss='ce', conf_mask=None, pairwise=None, lambda_u=None, rampup_u=None, workers=0, valid_limit=None, valid_split=None,
-               split_files=None, precision='fp32', channels_last=False, sync_bn=False, init_from=None)
+               split_files=None, precision='fp32', channels_last=False, sync_bn=False, init_from=None, aux_init='random')
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     cfg['size'] = parse_size(cfg['size'])
     for k, lo in (('bs', 1), ('epochs', 1), ('z_channels', 1), ('workers', 0), ('valid_limit', 1)):
@@ -216,6 +218,8 @@ def run_config(dataset:str, # a key of `DATASETS`
     if cfg['sup_loss'] != 'ce' and cfg['method'] not in ('cct', 'baseline'): raise ValueError(f"--sup-loss {cfg['sup_loss']}: only for --method cct or baseline, not {cfg['method']}")
     if cfg['init_from'] is not None and cfg['method'] not in ('cct', 'baseline'): raise ValueError(f"--init-from: only for --method cct or baseline, not {cfg['method']}")
     if cfg['init_from'] is not None: cfg['init_from'] = str(cfg['init_from'])
+    if cfg['aux_init'] not in AUX_INITS: raise ValueError(f"--aux-init {cfg['aux_init']!r}: choose one of {AUX_INITS}")
+    if cfg['aux_init'] != 'random' and cfg['method'] != 'cct': raise ValueError(f"--aux-init {cfg['aux_init']}: only for --method cct (the auxiliary decoders), not {cfg['method']}")
     if cfg['n_labeled'] is not None and cfg['n_labeled'] < 1: raise ValueError(f"--n-labeled: n_labeled={cfg['n_labeled']} must be at least 1")
     parse_perturbations(cfg['perturbations'])   # fails early on a bad spec
     if cfg['recipe'] not in RECIPES: raise ValueError(f"--recipe {cfg['recipe']!r}: choose one of {sorted(RECIPES)}")
@@ -306,6 +310,7 @@ def cct_nb_train(
     z_channels:Param("channels of the encoder output z (PSP)", int)=None,
     pretrained:Param("a local ImageNet state_dict .pth for the backbone (never downloads)", str)=None,
     init_from:Param("warm start: the encoder and main decoder of a finished run (its model.pth or folder); --compare's baseline starts there too", str)=None,
+    aux_init:Param("CCT's auxiliary decoders start from their own random weights (random, default, as in the paper) or as copies of the main decoder (main; meant for --init-from)", str)=None,
     size:Param("input size H,W (default: the dataset's CPU configuration)", str)=None,
     bs:Param("batch size (labeled and unlabeled)", int)=None,
     lr:Param("base learning rate (backbone: lr/10 when pretrained, else lr)", float)=None,
@@ -337,7 +342,7 @@ def cct_nb_train(
     force:Param("with --resume: accept flags that change the run's configuration", store_true)=False,
     quiet:Param("no progress bars", store_true)=False):
     "Train CCT (or the supervised baseline) and write metrics.json, model.pth, the split and predictions.png into --out."
-    if domains is not None and init_from is not None: print("error: --init-from is not supported with --domains", file=sys.stderr); sys.exit(2)
+    if domains is not None and (init_from is not None or aux_init is not None): print("error: --init-from and --aux-init are not supported with --domains", file=sys.stderr); sys.exit(2)
     if domains is not None:   # §3.4: the multi-domain extension, imported only when asked for
         from cct_nb.domains import domains_main
         return domains_main(out, domains, data_dir, method=method or 'cct', adversarial=adversarial, lambda_adv=2e-2 if lambda_adv is None else lambda_adv,
@@ -353,7 +358,7 @@ def cct_nb_train(
         if data_dir is not None and not Path(data_dir).is_dir():
             print(f"error: --data-dir {data_dir} is not a folder", file=sys.stderr); sys.exit(2)
         m = _cli_errors(resume_run, resume, force, quiet, method=method, dataset=dataset, data_dir=data_dir, n_labeled=n_labeled,
-                        epochs=epochs, arch=arch, z_channels=z_channels, pretrained=pretrained, init_from=init_from, size=size, bs=bs, lr=lr, recipe=recipe,
+                        epochs=epochs, arch=arch, z_channels=z_channels, pretrained=pretrained, init_from=init_from, aux_init=aux_init, size=size, bs=bs, lr=lr, recipe=recipe,
                         seed=seed, perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask,
                         pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, valid_limit=valid_limit, workers=workers, weak_labels=weak_labels or None,
                         deterministic=deterministic or None, precision=precision, channels_last=channels_last or None, sync_bn=sync_bn or None)
@@ -374,7 +379,7 @@ def cct_nb_train(
         try: torch.load(pretrained, map_location='cpu', weights_only=True)
         except Exception as e: print(f"error: --pretrained {pretrained}: not a PyTorch state_dict file ({type(e).__name__})", file=sys.stderr); sys.exit(2)
     m = _cli_errors(train_run, out, method, dataset, data_dir, compare, overwrite, quiet, n_labeled=n_labeled, epochs=epochs,
-                    arch=arch, z_channels=z_channels, pretrained=pretrained or None, init_from=init_from, size=size, bs=bs, lr=lr, recipe=recipe, seed=seed,
+                    arch=arch, z_channels=z_channels, pretrained=pretrained or None, init_from=init_from, aux_init=aux_init, size=size, bs=bs, lr=lr, recipe=recipe, seed=seed,
                     perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask,
                     pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, split_files=split_files, valid_limit=valid_limit, workers=workers,
                     weak_labels=weak_labels or None, deterministic=deterministic or None, precision=precision,

@@ -25,7 +25,7 @@ from .learner import sgd_paper, PolyLR, _atomic_save, evaluate, default_backbone
 # %% auto #0
 __all__ = ['RandomStream', 'CCTModel', 'cct_model', 'CarriedGrads', 'backprop_now', 'aux_chunk_size', 'aux_consistency',
            'UnlabeledBranch', 'AuxLogits', 'CCTLoss', 'learner_stream', 'UnlabeledBatches', 'CCTSchedule', 'rng_state',
-           'set_rng_state', 'CCTCheckpoint', 'training_state', 'load_training_state', 'cct_learner']
+           'set_rng_state', 'CCTCheckpoint', 'training_state', 'load_training_state', 'cct_learner', 'aux_from_main']
 
 # %% ../nbs/08_train.ipynb #7dca4fbb
 def _py_state(st): # a `random.getstate()` tuple
@@ -503,3 +503,16 @@ def fit_cct(self:Learner, n_epoch:int, # epochs (passes over the unlabeled set)
     start = load_training_state(self, resume) if resume is not None else 0
     if start >= n_epoch: raise ValueError(f"{resume} already has {start} epochs; n_epoch={n_epoch} leaves nothing to do")
     self.fit_seg(n_epoch, lr, cbs=cbs, start_epoch=start, **kwargs)
+
+# %% ../nbs/08_train.ipynb #f3c9538b
+@torch.no_grad()
+def aux_from_main(model:CCTModel): # a CCT network whose main decoder is a `Decoder` (Table 11)
+    "Set every auxiliary decoder $g_a^k$ to a copy of the main decoder $g$ (a warm start's option, `--aux-init main`); returns `model`."
+    dec = model.decoder
+    if not isinstance(dec, Decoder): raise ValueError(f"aux_from_main: the main decoder is a {type(dec).__name__}, not the Table-11 `Decoder` the auxiliary decoders copy")
+    for name, stack in model.aux.decoders.items():
+        if (stack.in_ch, stack.n_classes) != (dec.head.in_channels, dec.head.out_channels):
+            raise ValueError(f"aux_from_main: the {name!r} decoders read {stack.in_ch} channels into {stack.n_classes} classes, "
+                             f"the main decoder {dec.head.in_channels} into {dec.head.out_channels}")
+        stack.load_decoders([dec] * stack.k)
+    return model

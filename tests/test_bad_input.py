@@ -164,7 +164,9 @@ def test_train_flag_errors(scenes, tmp_path, monkeypatch, capsys):
              (['--pretrained', f], 'not a PyTorch state_dict'), (['--split-dir', tmp_path / 'empty'], 'labeled.txt'),
              (['--init-from', tmp_path / 'nowhere.pth'], '--init-from'), (['--init-from', f, '--data-dir', scenes, *TINY[:-1]], 'afile is not a cct_nb checkpoint'),
              (['--init-from', tmp_path / 'empty', '--data-dir', scenes, *TINY[:-1]], 'no such checkpoint'),
-             (['--init-from', f, '--domains', 'camvid,scenes'], '--init-from is not supported with --domains')]
+             (['--init-from', f, '--domains', 'camvid,scenes'], '--init-from and --aux-init are not supported with --domains'),
+             (['--aux-init', 'copy'], "--aux-init 'copy': choose one of"), (['--aux-init', 'main', '--method', 'baseline'], '--aux-init main: only for --method cct'),
+             (['--aux-init', 'main', '--domains', 'camvid,scenes'], '--aux-init are not supported with --domains')]
     for i, (args, msg) in enumerate(cases):
         out = tmp_path / f'o{i}'
         code, _, err = cli(monkeypatch, capsys, train_main, '--quiet', *(['--out', out] if '--out' not in args else []), *args)
