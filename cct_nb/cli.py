@@ -75,7 +75,7 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
         learn = method_learner(method, data, cfg['arch'], cfg['pretrained'], cfg['z_channels'], **opts, **kw)
     if init is not None:                          # a warm start (`init_from_checkpoint`): h and g of a finished run
         learn.model.encoder.load_state_dict(init.encoder.state_dict()); learn.model.decoder.load_state_dict(init.decoder.state_dict())
-    if method == 'cct' and cfg['aux_init'] == 'main': aux_from_main(learn.model)   # after the warm start: copies of the trained g
+    if method == 'cct' and cfg['aux_init'] == 'main' and resume_from is None: aux_from_main(learn.model)   # after the warm start: copies of g (a resumed run loads its own)
     set_precision(learn, cfg['precision'], cfg['channels_last'])
     learn.add_cb(StopOnNonFinite())               # a NaN/inf loss term: a clear error, and no checkpoint of the bad weights
     if cfg.get('world_size', 1) > 1:              # torchrun: gradients averaged over the processes (12_distributed)

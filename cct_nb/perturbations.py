@@ -387,10 +387,18 @@ class StackedDecoder(nn.Module):
     @staticmethod
     def _convs(dec:Decoder): return [dec.head] + [m[0] for m in dec.upsample if not isinstance(m, nn.ReLU)]
 
+    def _check_fits(self, d): # a decoder to copy into the stack
+        "Refuse, naming the difference, a decoder that is not a `Decoder` of this stack's shape."
+        if not isinstance(d, Decoder): raise ValueError(f"a {type(d).__name__} cannot be copied into a StackedDecoder: only a Table-11 `Decoder`")
+        have = (d.head.in_channels, d.head.out_channels, len(self._convs(d)) - 1, isinstance(d.upsample[-1], nn.ReLU))
+        want = (self.in_ch, self.n_classes, self.n_upsample, self.final_relu)
+        if have != want: raise ValueError(f"a Decoder of (in_ch, n_classes, n_upsample, final_relu) = {have} does not fit a StackedDecoder of {want}")
+
     @torch.no_grad()
     def load_decoders(self, decoders): # `k` `Decoder`s
         "Copy the weights of `k` `Decoder`s into the stack."
         if len(decoders) != self.k: raise ValueError(f"need {self.k} decoders, got {len(decoders)}")
+        for d in decoders: self._check_fits(d)
         ws, bs = [self.head_weight, *self.up_weights], [self.head_bias, *self.up_biases]
         for i, d in enumerate(decoders):
             for w, b, conv in zip(ws, bs, self._convs(d)): w[i].copy_(conv.weight[..., 0, 0]); b[i].copy_(conv.bias)
