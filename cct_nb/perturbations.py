@@ -387,11 +387,14 @@ class StackedDecoder(nn.Module):
     @staticmethod
     def _convs(dec:Decoder): return [dec.head] + [m[0] for m in dec.upsample if not isinstance(m, nn.ReLU)]
 
+    @classmethod
+    def _shape(cls, dec:Decoder): # (in_ch, n_classes, n_upsample, final_relu) of a `Decoder`, the arguments that build it
+        return dec.head.in_channels, dec.head.out_channels, len(cls._convs(dec)) - 1, isinstance(dec.upsample[-1], nn.ReLU)
+
     def _check_fits(self, d): # a decoder to copy into the stack
         "Refuse, naming the difference, a decoder that is not a `Decoder` of this stack's shape."
         if not isinstance(d, Decoder): raise ValueError(f"a {type(d).__name__} cannot be copied into a StackedDecoder: only a Table-11 `Decoder`")
-        have = (d.head.in_channels, d.head.out_channels, len(self._convs(d)) - 1, isinstance(d.upsample[-1], nn.ReLU))
-        want = (self.in_ch, self.n_classes, self.n_upsample, self.final_relu)
+        have, want = self._shape(d), (self.in_ch, self.n_classes, self.n_upsample, self.final_relu)
         if have != want: raise ValueError(f"a Decoder of (in_ch, n_classes, n_upsample, final_relu) = {have} does not fit a StackedDecoder of {want}")
 
     @torch.no_grad()
@@ -406,10 +409,7 @@ class StackedDecoder(nn.Module):
     @classmethod
     def from_decoders(cls, decoders): # a list of identically shaped `Decoder`s
         "A stack holding copies of `decoders`' weights."
-        d = decoders[0]
-        relu_after_last = isinstance(d.upsample[-1], nn.ReLU)
-        n_up = sum(not isinstance(m, nn.ReLU) for m in d.upsample)
-        s = cls(len(decoders), d.head.in_channels, d.head.out_channels, n_up, relu_after_last)
+        s = cls(len(decoders), *cls._shape(decoders[0]))
         s.load_decoders(decoders)
         return s
 
