@@ -36,5 +36,10 @@ def merge_seed_records(files:list, # JSON files of one benchmark script, one con
     res = {'benchmark': benchmark} | {k: first.get(k) for k in same} | {'seeds': [r['seed'] for r in runs], 'runs': runs}
     res |= {m: mean_std(runs, m, {}) for m in metrics}
     return res | {'wall_seconds': sum(d.get('wall_seconds', 0.0) for _, d in parts), 'command': ' '.join(['python'] + sys.argv),
-                  'merged_from': [{'file': str(f), 'command': d.get('command'), 'seeds': d['seeds'], 'machine': d.get('machine')} for f, d in parts],
-                  'machine': first.get('machine')}
+                  'merged_from': [e for f, d in parts for e in sources(f, d)], 'machine': first.get('machine')}
+
+def sources(f, # the file a record was read from
+            d:dict) -> list: # the record
+    "Where a record's seeds came from: its own command and machine, or, for a record that was itself merged, the files it joined (so a second `--merge` keeps every seed's command and machine)."
+    if 'merged_from' in d: return d['merged_from']
+    return [{'file': str(f), 'command': d.get('command'), 'seeds': d['seeds'], 'machine': d.get('machine')}]

@@ -12,6 +12,8 @@ Seeds run in separate processes (one per core) write separate JSON files; `--mer
 whose configuration differs only in CCT's own options (the baseline never reads them, and reruns bit-identical).
 A `--set` value may name the seed, `{seed}`: `--set init_from=runs/stage1/seed{seed}` warm-starts each seed's CCT and
 baseline from that seed's own checkpoint (the record keeps the template).
+Each run entry keeps both methods' val mIoU after every epoch (`cct_curve`, `baseline_curve`, from the run folders'
+history.csv); `--merge` fills them in from the run folders for entries written before the record kept them.
 """
 import argparse, json, platform, sys, time
 from pathlib import Path
@@ -37,6 +39,18 @@ def run_tag(k:str, v):
     if k == 'pretrained': return Path(str(v)).stem
     if k == 'init_from': return Path(str(v).replace('{seed}', '')).name.rstrip('_-') or 'run'
     return v
+
+def val_curve(run_dir) -> list:
+    "Val mIoU after every epoch of one run, from its folder's history.csv (fastai's CSVLogger); [] when there is none."
+    import csv
+    f = Path(run_dir) / 'history.csv'
+    if not f.is_file(): return []
+    with open(f) as fh: return [float(r['miou']) for r in csv.DictReader(fh)]
+
+def curves(run_dir, base:dict|None=None) -> dict:
+    "The run entry's `cct_curve` and `baseline_curve` (CCT in `run_dir`, the compared baseline in `run_dir`/baseline or the reused `base` entry)."
+    b = base.get('baseline_curve', []) if base is not None else val_curve(Path(run_dir) / 'baseline')
+    return {'cct_curve': val_curve(run_dir), 'baseline_curve': b}
 
 def init_record(cfg:dict, seed:int):
     "For a warm start (`init_from`): the checkpoint both runs of the seed started from, and its own val mIoU when its run folder says it."
@@ -64,8 +78,11 @@ def paired_baselines(path, dataset:str, config:dict):
     return {r['seed']: r for r in d['runs']}
 
 def merge(files):
-    "Join the per-seed records of several cct_vs_baseline JSON files of one configuration (`_bench.merge_seed_records`)."
-    return merge_seed_records(files, 'cct_vs_baseline', ('dataset', 'scenes_version', 'config'), ('cct_miou', 'baseline_miou', 'gap'))
+    "Join the per-seed records of several cct_vs_baseline JSON files of one configuration (`_bench.merge_seed_records`); entries without val curves get them from their run folders."
+    res = merge_seed_records(files, 'cct_vs_baseline', ('dataset', 'scenes_version', 'config'), ('cct_miou', 'baseline_miou', 'gap'))
+    for r in res['runs']:
+        if 'cct_curve' not in r and 'baseline_from' not in r: r |= curves(r['run_dir'])
+    return res
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -106,7 +123,8 @@ def main():
             m['compare'] = {'baseline_miou': b['baseline_miou'], 'gap': m['miou'] - b['baseline_miou'], 'baseline_seconds': b['baseline_seconds']}
         runs.append({'seed': seed, 'cct_miou': m['miou'], 'baseline_miou': m['compare']['baseline_miou'],
                      'gap': m['compare']['gap'], 'cct_seconds': m['seconds'], 'baseline_seconds': m['compare']['baseline_seconds'],
-                     'run_dir': str(run_dir)} | ({'baseline_from': a.baseline_from} if base is not None else {}) | init_record(cfg, seed))
+                     'run_dir': str(run_dir)} | ({'baseline_from': a.baseline_from} if base is not None else {}) | init_record(cfg, seed)
+                    | curves(run_dir, b if base is not None else None))
         print(f"seed {seed}: CCT {100 * m['miou']:.1f}  baseline {100 * m['compare']['baseline_miou']:.1f}  gap {100 * m['compare']['gap']:+.1f}", flush=True)
     from cct_nb.scenes import SCENES_VERSION
     res = {'benchmark': 'cct_vs_baseline', 'dataset': a.dataset, 'scenes_version': SCENES_VERSION if a.dataset == 'scenes' else None, 'config': config,

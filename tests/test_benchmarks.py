@@ -35,6 +35,16 @@ def test_merge_refuses_a_seed_twice_or_two_configurations(tmp_path):
     with pytest.raises(SystemExit, match=r'c\.json: its config differs'): cct_vs_baseline.merge([a, c])
     with pytest.raises(SystemExit, match=r'missing\.json'): cct_vs_baseline.merge([a, tmp_path / 'missing.json'])
 
+def test_merging_a_merged_record_keeps_every_seeds_command_and_machine(tmp_path):
+    a, b = _record([0], [0.01]), _record([1], [0.02])
+    a['machine'], b['machine'], a['command'] = {'cpu': 'AMD EPYC'}, {'cpu': 'AMD EPYC'}, 'python train seed 0'
+    ab = cct_vs_baseline.merge([_write(tmp_path, 'a.json', a), _write(tmp_path, 'b.json', b)])
+    c = _record([2], [-0.01]) | {'machine': {'cpu': 'Intel Xeon'}}
+    res = cct_vs_baseline.merge([_write(tmp_path, 'ab.json', ab), _write(tmp_path, 'c.json', c)])
+    assert [(m['seeds'], m['machine']['cpu']) for m in res['merged_from']] == [([0], 'AMD EPYC'), ([1], 'AMD EPYC'), ([2], 'Intel Xeon')]
+    assert res['merged_from'][0]['command'] == 'python train seed 0' and res['merged_from'][0]['file'].endswith('a.json')
+    assert res['seeds'] == [0, 1, 2] and res['gap']['mean'] == pytest.approx(0.02 / 3)
+
 def test_camvid_seed_cells_follow_the_seeds_given():
     names = [c[0] for c in camvid.cells(['seeds'], seeds=(3, 4))]
     assert names == ['n50_baseline_seed3', 'n50_cct_seed3', 'n50_baseline_seed4', 'n50_cct_seed4']
@@ -92,6 +102,7 @@ def test_baseline_from_trains_only_cct_and_pairs_each_seed_with_its_own_baseline
     cfg = {k: (list(v) if isinstance(v, tuple) else v) for k, v in run_config('scenes').items() if k != 'split_files'}
     base = _record([0, 1], [0.0, 0.0], config=cfg)
     base['runs'][0]['baseline_miou'], base['runs'][1]['baseline_miou'] = 0.40, 0.60
+    base['runs'][0]['baseline_curve'] = [0.35, 0.40]                        # the reused baseline's curve comes with it
     f = _write(tmp_path, 'base.json', base)
     calls = []
     def fake_train_run(run_dir, method, dataset, data_dir, compare, **kw):
@@ -105,6 +116,7 @@ def test_baseline_from_trains_only_cct_and_pairs_each_seed_with_its_own_baseline
     assert calls == [(False, 0, 0.5), (False, 1, 0.5)]                       # CCT only, with its own option
     res = json.loads(out.read_text())
     assert [r['baseline_miou'] for r in res['runs']] == [0.40, 0.60]
+    assert [r['baseline_curve'] for r in res['runs']] == [[0.35, 0.40], []]
     assert [r['gap'] for r in res['runs']] == pytest.approx([0.10, -0.09])
     assert res['gap']['mean'] == pytest.approx(0.005) and res['config']['conf_mask'] == 0.5
     monkeypatch.setattr(sys, 'argv', ['cct_vs_baseline.py', '--seeds', '2', '--baseline-from', str(f), '--runs', str(tmp_path / 'runs'),
@@ -140,6 +152,7 @@ def test_abce_baseline_trains_only_the_abce_baseline_and_pairs_it_with_the_ce_on
     cfg = {k: (list(v) if isinstance(v, tuple) else v) for k, v in run_config('scenes', epochs=16).items() if k != 'split_files'}
     base = _record([0, 1], [0.0, 0.0], config=cfg | {'conf_mask': 0.5, 'sup_loss': 'abce'})   # CCT's own options may differ
     base['runs'][0]['baseline_miou'], base['runs'][1]['baseline_miou'] = 0.40, 0.60
+    base['runs'][0]['baseline_curve'] = [0.35, 0.40]                        # the reused baseline's curve comes with it
     f = _write(tmp_path, 'ce.json', base)
     calls = []
     def fake_train_run(run_dir, method, dataset, data_dir, **kw):
@@ -159,3 +172,29 @@ def test_abce_baseline_trains_only_the_abce_baseline_and_pairs_it_with_the_ce_on
         abce_baseline.main(['--epochs', '16', '--seeds', '2', '--ce-from', str(f), '--out', str(tmp_path / 'y.json')])
     with pytest.raises(SystemExit, match='seed 0 is already in'):
         abce_baseline.main(['--merge', str(tmp_path / 'p0.json'), str(tmp_path / 'all.json'), '--out', str(tmp_path / 'z.json')])
+
+def _history(folder, mious):
+    "A fastai CSVLogger history.csv with these val mIoUs, one row per epoch."
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = ['epoch,train_loss,valid_loss,miou,pixel_acc,time'] + [f'{i},1.0,0.5,{m},0.9,00:01' for i, m in enumerate(mious)]
+    (folder / 'history.csv').write_text('\n'.join(rows) + '\n')
+
+def test_every_run_entry_keeps_both_methods_val_curves_and_merge_fills_in_old_entries(tmp_path, monkeypatch):
+    "Each seed's val mIoU after every epoch, CCT's from its run folder and the baseline's from baseline/, ends with the final mIoU."
+    def fake_train_run(run_dir, method, dataset, data_dir, compare, **kw):
+        _history(Path(run_dir), [0.40, 0.45, 0.52]); _history(Path(run_dir) / 'baseline', [0.42, 0.44, 0.44])
+        return {'miou': 0.52, 'seconds': 1.0, 'compare': {'baseline_miou': 0.44, 'gap': 0.08, 'baseline_seconds': 1.0}}
+    monkeypatch.setattr(cct_vs_baseline, 'train_run', fake_train_run)
+    out = tmp_path / 'o.json'
+    monkeypatch.setattr(sys, 'argv', ['cct_vs_baseline.py', '--seeds', '0', '--runs', str(tmp_path / 'runs'), '--out', str(out)])
+    cct_vs_baseline.main()
+    new = json.loads(out.read_text()); r = new['runs'][0]
+    assert r['cct_curve'] == [0.40, 0.45, 0.52] and r['baseline_curve'] == [0.42, 0.44, 0.44]
+    assert (r['cct_curve'][-1], r['baseline_curve'][-1]) == (r['cct_miou'], r['baseline_miou'])
+    old = _record([1, 2], [0.01, 0.02], config=new['config']) | {'scenes_version': new['scenes_version']}   # written before records kept curves
+    old['runs'][0]['run_dir'] = str(tmp_path / 'seed1'); _history(tmp_path / 'seed1', [0.3, 0.51]); _history(tmp_path / 'seed1' / 'baseline', [0.5])
+    old['runs'][1]['run_dir'] = str(tmp_path / 'gone')                      # its run folder no longer exists
+    res = cct_vs_baseline.merge([out, _write(tmp_path, 'old.json', old)])
+    assert [(x['seed'], x['cct_curve'], x['baseline_curve']) for x in res['runs']] == [
+        (0, [0.40, 0.45, 0.52], [0.42, 0.44, 0.44]), (1, [0.3, 0.51], [0.5]), (2, [], [])]
+    assert cct_vs_baseline.val_curve(tmp_path / 'nowhere') == []
