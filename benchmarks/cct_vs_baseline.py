@@ -45,7 +45,12 @@ def val_curve(run_dir) -> list:
     import csv
     f = Path(run_dir) / 'history.csv'
     if not f.is_file(): return []
-    with open(f) as fh: return [float(r['miou']) for r in csv.DictReader(fh)]
+    by_epoch = {}
+    with open(f) as fh:
+        for r in csv.DictReader(fh):
+            if r['epoch'] == 'epoch': continue                    # a resumed run (`CSVLogger(append=True)`) writes the header again
+            by_epoch[int(r['epoch'])] = float(r['miou'])          # an epoch logged twice (killed before its checkpoint) counts once, as rerun
+    return [by_epoch[e] for e in sorted(by_epoch)]
 
 def curves(run_dir, base:dict|None=None) -> dict:
     "The run entry's `cct_curve` and `baseline_curve` (CCT in `run_dir`, the compared baseline in `run_dir`/baseline or the reused `base` entry)."
