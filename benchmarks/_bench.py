@@ -36,7 +36,19 @@ def merge_seed_records(files:list, # JSON files of one benchmark script, one con
     res = {'benchmark': benchmark} | {k: first.get(k) for k in same} | {'seeds': [r['seed'] for r in runs], 'runs': runs}
     res |= {m: mean_std(runs, m, {}) for m in metrics}
     return res | {'wall_seconds': sum(d.get('wall_seconds', 0.0) for _, d in parts), 'command': ' '.join(['python'] + sys.argv),
-                  'merged_from': [e for f, d in parts for e in sources(f, d)], 'machine': first.get('machine')}
+                  'merged_from': (src := [e for f, d in parts for e in sources(f, d)]), 'machine': joint_machine([e['machine'] for e in src])}
+
+def joint_machine(machines:list) -> dict: # the `machine` of every part of a merged record
+    "The machine of a merged record: each field the parts agree on, and where they differ (their CPUs, say) the values joined by ' + ', so the record never names one CPU for seeds run on two."
+    ms = [m for m in machines if m]
+    if not ms: return None
+    keys = list(dict.fromkeys(k for m in ms for k in m))
+    def field(k):
+        vals = []
+        for m in ms:
+            if m.get(k) not in vals: vals.append(m.get(k))
+        return vals[0] if len(vals) == 1 else ' + '.join(sorted(map(str, vals)))
+    return {k: field(k) for k in keys}
 
 def sources(f, # the file a record was read from
             d:dict) -> list: # the record

@@ -44,6 +44,8 @@ def test_merging_a_merged_record_keeps_every_seeds_command_and_machine(tmp_path)
     assert [(m['seeds'], m['machine']['cpu']) for m in res['merged_from']] == [([0], 'AMD EPYC'), ([1], 'AMD EPYC'), ([2], 'Intel Xeon')]
     assert res['merged_from'][0]['command'] == 'python train seed 0' and res['merged_from'][0]['file'].endswith('a.json')
     assert res['seeds'] == [0, 1, 2] and res['gap']['mean'] == pytest.approx(0.02 / 3)
+    assert ab['machine'] == {'cpu': 'AMD EPYC'}                                  # one CPU: named as it is
+    assert res['machine'] == {'cpu': 'AMD EPYC + Intel Xeon'}                     # two CPUs: both, never just the first part's
 
 def test_camvid_seed_cells_follow_the_seeds_given():
     names = [c[0] for c in camvid.cells(['seeds'], seeds=(3, 4))]
