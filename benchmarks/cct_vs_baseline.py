@@ -83,10 +83,12 @@ def paired_baselines(path, dataset:str, config:dict):
     return {r['seed']: r for r in d['runs']}
 
 def merge(files):
-    "Join the per-seed records of several cct_vs_baseline JSON files of one configuration (`_bench.merge_seed_records`); entries without val curves get them from their run folders, and stay without (not empty) when the folder is gone."
+    "Join the per-seed records of several cct_vs_baseline JSON files of one configuration (`_bench.merge_seed_records`); entries without val curves get them from their run folders when both runs' histories are there, and otherwise stay without (unknown, not empty)."
     res = merge_seed_records(files, 'cct_vs_baseline', ('dataset', 'scenes_version', 'config'), ('cct_miou', 'baseline_miou', 'gap'))
     for r in res['runs']:
-        if 'cct_curve' not in r and 'baseline_from' not in r and (Path(r['run_dir']) / 'history.csv').is_file(): r |= curves(r['run_dir'])
+        if 'cct_curve' in r or 'baseline_from' in r: continue
+        c = curves(r['run_dir'])
+        if all(c.values()): r |= c
     return res
 
 def main():

@@ -191,14 +191,15 @@ def test_every_run_entry_keeps_both_methods_val_curves_and_merge_fills_in_old_en
     cct_vs_baseline.main()
     new = json.loads(out.read_text()); r = new['runs'][0]
     assert r['cct_curve'] == [0.40, 0.45, 0.52] and r['baseline_curve'] == [0.42, 0.44, 0.44]
-    old = _record([1, 2], [0.01, 0.02], config=new['config']) | {'scenes_version': new['scenes_version']}   # written before records kept curves
+    old = _record([1, 2, 3], [0.01, 0.02, 0.03], config=new['config']) | {'scenes_version': new['scenes_version']}   # written before records kept curves
     old['runs'][0]['run_dir'] = str(tmp_path / 'seed1'); _history(tmp_path / 'seed1', [0.3, 0.51]); _history(tmp_path / 'seed1' / 'baseline', [0.5])
     old['runs'][1]['run_dir'] = str(tmp_path / 'gone')                      # its run folder no longer exists
+    old['runs'][2]['run_dir'] = str(tmp_path / 'half'); _history(tmp_path / 'half', [0.2])   # CCT's history only: its baseline's is gone
     res = cct_vs_baseline.merge([out, _write(tmp_path, 'old.json', old)])
     assert [(x['seed'], x.get('cct_curve'), x.get('baseline_curve')) for x in res['runs']] == [
-        (0, [0.40, 0.45, 0.52], [0.42, 0.44, 0.44]), (1, [0.3, 0.51], [0.5]), (2, None, None)]   # unknown, not an empty curve
+        (0, [0.40, 0.45, 0.52], [0.42, 0.44, 0.44]), (1, [0.3, 0.51], [0.5]), (2, None, None), (3, None, None)]   # unknown, not an empty curve
     again = cct_vs_baseline.merge([_write(tmp_path, 'merged.json', res)])  # re-merging a record whose folders are gone changes no curve
-    assert [x.get('cct_curve') for x in again['runs']] == [[0.40, 0.45, 0.52], [0.3, 0.51], None]
+    assert [x.get('cct_curve') for x in again['runs']] == [[0.40, 0.45, 0.52], [0.3, 0.51], None, None]
     assert cct_vs_baseline.val_curve(tmp_path / 'nowhere') == []
 
 def test_val_curve_reads_a_resumed_runs_history_once_per_epoch(tmp_path):
