@@ -2,9 +2,11 @@
 
 nbdev_test prints only "Success." or the failures, so we call nbdev's `test_nb` (what nbdev_test runs)
 for each notebook in parallel, count the notebooks that pass, then add pytest's counts.
-Usage: python scripts/run_tests.py [--flags slow] [--only PATTERN] [--n-workers N]
+Every notebook and test writes its temporary files (scene datasets, runs, checkpoints) under one directory
+made for this run (TMPDIR), removed when the run ends, so repeated runs do not fill the disk with them.
+Usage: python scripts/run_tests.py [--flags slow] [--only PATTERN] [--n-workers N] [--keep-tmp]
 """
-import argparse, os, re, subprocess, sys, time
+import argparse, os, re, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
 def run_notebooks(flags: str, only: str, n_workers: int):
@@ -48,8 +50,15 @@ if __name__ == '__main__':
     ap.add_argument('--only', default='', help='regex on notebook file names')
     ap.add_argument('--n-workers', type=int, default=2)
     ap.add_argument('--no-pytest', action='store_true')
+    ap.add_argument('--keep-tmp', action='store_true', help="keep this run's temporary directory (its path is printed)")
     a = ap.parse_args()
-    np_, nf = run_notebooks(a.flags, a.only, a.n_workers)
-    pp, pf, ps = (0, 0, 0) if a.no_pytest else run_pytest()
+    tmp = tempfile.mkdtemp(prefix='cct_nb-tests-')
+    os.environ['TMPDIR'] = tempfile.tempdir = tmp   # the notebook workers and pytest inherit it
+    try:
+        np_, nf = run_notebooks(a.flags, a.only, a.n_workers)
+        pp, pf, ps = (0, 0, 0) if a.no_pytest else run_pytest()
+    finally:
+        if a.keep_tmp: print(f"temporary files kept in {tmp}")
+        else: shutil.rmtree(tmp, ignore_errors=True)
     print(f"{np_ + pp} passed, {nf + pf} failed, {ps} skipped")
     sys.exit(1 if nf + pf else 0)
