@@ -57,6 +57,13 @@ def curves(run_dir, base:dict|None=None) -> dict:
     b = base.get('baseline_curve', []) if base is not None else val_curve(Path(run_dir) / 'baseline')
     return {'cct_curve': val_curve(run_dir), 'baseline_curve': b}
 
+def per_class(run_dir, base:dict|None=None) -> dict:
+    "The run entry's per-class val IoU of CCT and of the compared baseline (`cct_per_class_iou`, `baseline_per_class_iou`), from the run folders' metrics.json or the reused `base` entry; {} unless both are known."
+    def read(f): return json.loads(f.read_text()).get('per_class_iou') if f.is_file() else None
+    c = read(Path(run_dir) / 'metrics.json')
+    b = base.get('baseline_per_class_iou') if base is not None else read(Path(run_dir) / 'baseline' / 'metrics.json')
+    return {'cct_per_class_iou': c, 'baseline_per_class_iou': b} if c and b else {}
+
 def init_record(cfg:dict, seed:int):
     "For a warm start (`init_from`): the checkpoint both runs of the seed started from, and its own val mIoU when its run folder says it."
     init = for_seed(cfg, seed).get('init_from')
@@ -71,7 +78,7 @@ def summarise(res):
 
 # options the baseline never reads (`segmentation_learner` trains with plain CE, eq. 1, whatever sup_loss says: the paper's
 # "CCT full + ab-CE" is also compared with that CE baseline, Fig. 5-6)
-CCT_ONLY = ('perturbations', 'unsup_loss', 'sup_loss', 'conf_mask', 'pairwise', 'lambda_u', 'rampup_u', 'aux_init')
+CCT_ONLY = ('perturbations', 'unsup_loss', 'sup_loss', 'conf_mask', 'class_balance', 'pairwise', 'lambda_u', 'rampup_u', 'aux_init')
 
 def paired_baselines(path, dataset:str, config:dict):
     "{seed: run record} of a cct_vs_baseline JSON whose baseline is this configuration's (it may differ in `CCT_ONLY` keys)."
@@ -83,9 +90,10 @@ def paired_baselines(path, dataset:str, config:dict):
     return {r['seed']: r for r in d['runs']}
 
 def merge(files):
-    "Join the per-seed records of several cct_vs_baseline JSON files of one configuration (`_bench.merge_seed_records`); entries without val curves get them from their run folders when both runs' histories are there, and otherwise stay without (unknown, not empty)."
+    "Join the per-seed records of several cct_vs_baseline JSON files of one configuration (`_bench.merge_seed_records`); entries without val curves or per-class IoU get them from their run folders when both runs' files are there, and otherwise stay without (unknown, not empty)."
     res = merge_seed_records(files, 'cct_vs_baseline', ('dataset', 'scenes_version', 'config'), ('cct_miou', 'baseline_miou', 'gap'))
     for r in res['runs']:
+        if 'cct_per_class_iou' not in r and 'baseline_from' not in r: r |= per_class(r['run_dir'])
         if 'cct_curve' in r or 'baseline_from' in r: continue
         c = curves(r['run_dir'])
         if all(c.values()): r |= c
@@ -131,7 +139,7 @@ def main():
         runs.append({'seed': seed, 'cct_miou': m['miou'], 'baseline_miou': m['compare']['baseline_miou'],
                      'gap': m['compare']['gap'], 'cct_seconds': m['seconds'], 'baseline_seconds': m['compare']['baseline_seconds'],
                      'run_dir': str(run_dir)} | ({'baseline_from': a.baseline_from} if base is not None else {}) | init_record(cfg, seed)
-                    | curves(run_dir, b if base is not None else None))
+                    | curves(run_dir, b if base is not None else None) | per_class(run_dir, b if base is not None else None))
         print(f"seed {seed}: CCT {100 * m['miou']:.1f}  baseline {100 * m['compare']['baseline_miou']:.1f}  gap {100 * m['compare']['gap']:+.1f}", flush=True)
     from cct_nb.scenes import SCENES_VERSION
     res = {'benchmark': 'cct_vs_baseline', 'dataset': a.dataset, 'scenes_version': SCENES_VERSION if a.dataset == 'scenes' else None, 'config': config,

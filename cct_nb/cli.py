@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #2ef14509
 from __future__ import annotations
-import os, sys, json, time, platform, warnings
+import os, sys, json, math, time, platform, warnings
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')   # raised by an import, not by our code
 from pathlib import Path
 import torch
@@ -49,7 +49,7 @@ TRAIN_STATE, RUN_FILE = 'train_state.pth', 'run.json'   # the resumable state (e
 # `--compare`'s baseline is the paper's (Fig. 5-6: "trained only using the labeled examples"): eq. 1's CE, no weak labels,
 # whatever supervised loss CCT uses; `--method baseline --sup-loss abce` trains the baseline with ab-CE on its own
 AUX_INITS = ('random', 'main')   # the auxiliary decoders' initialisation: their own (the paper's) or copies of the main decoder (`aux_from_main`)
-COMPARED_BASELINE = {'weak_labels': False, 'sup_loss': 'ce', 'aux_init': 'random'}   # (a baseline has no auxiliary decoders)
+COMPARED_BASELINE = {'weak_labels': False, 'sup_loss': 'ce', 'aux_init': 'random', 'class_balance': None}   # (a baseline has no auxiliary decoders)
 
 def _check_out(out:Path, overwrite:bool):
     if out.exists() and not out.is_dir(): raise NotADirectoryError(f"--out {out} is a file, not a folder")
@@ -61,7 +61,7 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
     from fastai.callback.progress import CSVLogger
     kw = dict(path=out, model_dir='.', recipe=cfg['recipe'])
     if method == 'cct':
-        cct_kw = {k: cfg[k] for k in ('arch', 'pretrained', 'z_channels', 'perturbations', 'unsup_loss', 'sup_loss', 'conf_mask', 'pairwise')}
+        cct_kw = {k: cfg[k] for k in ('arch', 'pretrained', 'z_channels', 'perturbations', 'unsup_loss', 'sup_loss', 'conf_mask', 'pairwise', 'class_balance')}
         cct_kw |= {k: cfg[k] for k in ('lambda_u', 'rampup_u') if cfg.get(k) is not None}   # else `cct_learner`'s defaults (Table 12)
         if cfg['weak_labels']:   # §3.3: CAM pseudo-labels (cached under out/weak) and L_w on the unlabeled images
             from cct_nb.weak import prepare_weak_labels, weak_cct_learner
@@ -204,7 +204,7 @@ def run_config(dataset:str, # a key of `DATASETS`
     "The full configuration of a run: `RUN_DEFAULTS[dataset]` and the method's defaults, overridden by non-None values."
     if dataset not in DATASETS: raise ValueError(f"--dataset {dataset!r} unknown; choose one of {sorted(DATASETS)}")
     cfg = dict(RUN_DEFAULTS[dataset], method='cct', seed=0, pretrained=False, weak_labels=False, weak_min_pixels=20, deterministic=False, perturbations='cct', unsup_loss='mse',
-               sup_loss='ce', conf_mask=None, pairwise=None, lambda_u=None, rampup_u=None, workers=0, valid_limit=None, valid_split=None,
+               sup_loss='ce', conf_mask=None, class_balance=None, pairwise=None, lambda_u=None, rampup_u=None, workers=0, valid_limit=None, valid_split=None,
                split_files=None, precision='fp32', channels_last=False, sync_bn=False, init_from=None, aux_init='random')
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     cfg['size'] = parse_size(cfg['size'])
@@ -213,6 +213,9 @@ def run_config(dataset:str, # a key of `DATASETS`
     if cfg.get('lr') is not None and not cfg['lr'] > 0: raise ValueError(f"--lr {cfg['lr']}: must be positive")
     if cfg['rampup_u'] is not None and not 0 <= cfg['rampup_u'] <= 1: raise ValueError(f"--rampup-u {cfg['rampup_u']}: a share of training, between 0 and 1")
     if cfg['precision'] not in PRECISIONS: raise ValueError(f"--precision {cfg['precision']!r}: choose one of {PRECISIONS}")
+    if cfg['class_balance'] is not None and not (isinstance(cfg['class_balance'], (int, float)) and math.isfinite(cfg['class_balance']) and cfg['class_balance'] >= 0):
+        raise ValueError(f"--class-balance {cfg['class_balance']!r}: the power α must be a number ≥ 0 (1 = every predicted class the same weight in L_u)")
+    if cfg['class_balance'] is not None and cfg['method'] != 'cct': raise ValueError(f"--class-balance: only for --method cct (it weights L_u), not {cfg['method']}")
     if cfg['weak_labels'] and cfg['method'] != 'cct': raise ValueError(f"--weak-labels: only for --method cct, not {cfg['method']}")
     if cfg['sup_loss'] not in ('ce', 'abce'): raise ValueError(f"--sup-loss {cfg['sup_loss']!r}: choose ce or abce")
     if cfg['sup_loss'] != 'ce' and cfg['method'] not in ('cct', 'baseline'): raise ValueError(f"--sup-loss {cfg['sup_loss']}: only for --method cct or baseline, not {cfg['method']}")
@@ -320,6 +323,7 @@ def cct_nb_train(
     unsup_loss:Param("consistency distance: mse, kl or js", str)=None,
     sup_loss:Param("supervised loss: ce or abce (cct and baseline; --compare's baseline keeps ce, as in the paper)", str)=None,
     conf_mask:Param("Conf-Mask threshold beta (e.g. 0.5); off by default", float)=None,
+    class_balance:Param("class-balanced L_u (not in the paper): pixel weight n_c^-alpha for the main decoder's class c; 1 = every predicted class the same weight; off by default", float)=None,
     pairwise:Param("P-Wise loss over this many random auxiliary predictions (e.g. 8); off by default", int)=None,
     lambda_u:Param("weight lambda_u of the unsupervised loss (default: 30 for CCT and Mean Teacher, 1 for VAT)", float)=None,
     rampup_u:Param("CCT: share of training over which w_u ramps up to lambda_u (default 0.1, Table 12)", float)=None,
@@ -350,7 +354,7 @@ def cct_nb_train(
                             overwrite=overwrite, quiet=quiet, dataset=dataset, resume=resume, compare=compare, weak_labels=weak_labels,
                             split_files=split_dir, n_labeled=n_labeled, epochs=epochs, arch=arch, z_channels=z_channels, pretrained=pretrained,
                             size=size, bs=bs, lr=lr, recipe=recipe, seed=seed, perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss,
-                            conf_mask=conf_mask, pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, valid_limit=valid_limit, workers=workers,
+                            conf_mask=conf_mask, class_balance=class_balance, pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, valid_limit=valid_limit, workers=workers,
                             deterministic=deterministic or None)
     if adversarial or lambda_adv is not None or domain_bn: print("error: --adversarial, --lambda-adv and --domain-bn need --domains", file=sys.stderr); sys.exit(2)
     if resume is not None:
@@ -359,7 +363,7 @@ def cct_nb_train(
             print(f"error: --data-dir {data_dir} is not a folder", file=sys.stderr); sys.exit(2)
         m = _cli_errors(resume_run, resume, force, quiet, method=method, dataset=dataset, data_dir=data_dir, n_labeled=n_labeled,
                         epochs=epochs, arch=arch, z_channels=z_channels, pretrained=pretrained, init_from=init_from, aux_init=aux_init, size=size, bs=bs, lr=lr, recipe=recipe,
-                        seed=seed, perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask,
+                        seed=seed, perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask, class_balance=class_balance,
                         pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, valid_limit=valid_limit, workers=workers, weak_labels=weak_labels or None,
                         deterministic=deterministic or None, precision=precision, channels_last=channels_last or None, sync_bn=sync_bn or None)
         return _summary(m, m['method'] if m else None, resume)
@@ -380,7 +384,7 @@ def cct_nb_train(
         except Exception as e: print(f"error: --pretrained {pretrained}: not a PyTorch state_dict file ({type(e).__name__})", file=sys.stderr); sys.exit(2)
     m = _cli_errors(train_run, out, method, dataset, data_dir, compare, overwrite, quiet, n_labeled=n_labeled, epochs=epochs,
                     arch=arch, z_channels=z_channels, pretrained=pretrained or None, init_from=init_from, aux_init=aux_init, size=size, bs=bs, lr=lr, recipe=recipe, seed=seed,
-                    perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask,
+                    perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask, class_balance=class_balance,
                     pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, split_files=split_files, valid_limit=valid_limit, workers=workers,
                     weak_labels=weak_labels or None, deterministic=deterministic or None, precision=precision,
                     channels_last=channels_last or None, sync_bn=sync_bn or None)

@@ -336,6 +336,7 @@ def multi_domain_learner(datas:dict, # {domain: `SegData`} (from `domain_data`),
                          sup_loss:str='ce', # 'ce' or 'abce'
                          conf_mask:float=None, # Conf-Mask β, None = off
                          pairwise:int=None, # P-Wise subset size, None = off
+                         class_balance:float=None, # class-balanced $\mathcal L_u$, power α (`class_balance_weights`), None = off
                          lambda_u:float=30., # $\lambda_u$
                          rampup_u:float=0.1, # ramp-up period of $\omega_u$
                          ramp:str='sigmoid', # ramp shape (`RAMPS`)
@@ -367,7 +368,7 @@ def multi_domain_learner(datas:dict, # {domain: `SegData`} (from `domain_data`),
                    for d, i in infos.items()}
     with RandomStream(salt=5): disc = DomainDiscriminator(z_channels, max(2, len(datas)), grl_scale=grl_scale) if adversarial else None
     model = MultiDomainCCT(enc, decoders, aux, disc, domain_bn)
-    loss = MultiDomainLoss({d: CCTLoss(i.n_classes, i.ignore_index, sup_loss, unsup_loss, conf_mask, pairwise) for d, i in infos.items()},
+    loss = MultiDomainLoss({d: CCTLoss(i.n_classes, i.ignore_index, sup_loss, unsup_loss, conf_mask, pairwise, class_balance=class_balance) for d, i in infos.items()},
                            lambda_adv)
     dls = DataLoaders(DomainLoader({d: s.dls.train for d, s in datas.items()}, True, steps),
                       DomainLoader({d: s.dls.valid for d, s in datas.items()}, False), device=next(iter(datas.values())).dls.train.device)
@@ -460,7 +461,7 @@ def domains_run(out, # the run folder
         write_split(out / f'labeled_{c.name}.txt', datas[c.name].labeled_items, root, overwrite=True)
         write_split(out / f'unlabeled_{c.name}.txt', datas[c.name].unlabeled_items, root, overwrite=True)
     learn = multi_domain_learner(datas, cfg['arch'], cfg['pretrained'], cfg['z_channels'], cfg['perturbations'], cfg['unsup_loss'],
-                                 cfg['sup_loss'], cfg['conf_mask'], cfg['pairwise'],
+                                 cfg['sup_loss'], cfg['conf_mask'], cfg['pairwise'], cfg['class_balance'],
                                  **{k: cfg[k] for k in ('lambda_u', 'rampup_u') if cfg.get(k) is not None},   # else the learner's defaults
                                  unlabeled=method == 'cct', adversarial=adversarial, lambda_adv=lambda_adv, domain_bn=domain_bn, steps=steps,
                                  recipe=cfg['recipe'], path=out, model_dir='.')

@@ -42,6 +42,7 @@ def cell_label(r:dict): # a record
     if r.get('sup_loss') == 'abce': name += ' + ab-CE'
     if r.get('unsup_loss') not in (None, 'mse'): name = f"CCT {r['unsup_loss'].upper()}"
     if r.get('conf_mask') is not None: name += ' + Conf-Mask'
+    if r.get('class_balance') is not None: name += f" + class-balanced (α = {r['class_balance']:g})"
     if r.get('pairwise'): name += ' + P-Wise'
     return name
 

@@ -18,7 +18,7 @@ from fastcore.basics import patch, store_attr
 from .data import SegData, DatasetInfo
 from .model import Encoder, Decoder, match_size, backbone_splitter
 from .perturbations import AuxiliaryDecoders, parse_perturbations, CCT_PERTURBATIONS, subpixel_layout, plain
-from .losses import supervised_ce, abce_loss, eta_schedule, unsupervised_loss, pairwise_loss, RAMPS, CONSISTENCY, confidence_mask, softmax_sq_error
+from .losses import supervised_ce, abce_loss, eta_schedule, unsupervised_loss, pairwise_loss, RAMPS, CONSISTENCY, confidence_mask, consistency_weights, softmax_sq_error
 from .metrics import MIoU, PixelAccuracy
 from .learner import sgd_paper, PolyLR, _atomic_save, evaluate, default_backbone_div, get_recipe
 
@@ -241,11 +241,12 @@ class UnlabeledBranch:
         return backprop_now(loss, self.model.parameters())
 
     def consistency(self, distance='mse', # a key of `CONSISTENCY`
-                    conf_mask:float=None): # Conf-Mask β, None = off
+                    conf_mask:float=None, # Conf-Mask β, None = off
+                    class_balance:float=None): # class-balancing power α (`class_balance_weights`), None = off
         "$\\mathcal L_u$ (eq. 2) the lean way (`aux_consistency`), with the same value and gradients as `unsupervised_loss`."
         z, main = self.forward()
         p = F.softmax(self.main_logits.float(), 1)
-        mask = None if conf_mask is None else confidence_mask(p, conf_mask)
+        mask = consistency_weights(p, conf_mask, class_balance)
         with self._draws(): return aux_consistency(self.model.aux, z, main, p, mask, distance, self.chunk)
 
     def aux_logits(self):
@@ -271,10 +272,13 @@ class CCTLoss(nn.Module):
                  unsup_loss:str='mse', # 'mse', 'kl' or 'js' (eq. 7-9)
                  conf_mask:float=None, # Conf-Mask threshold β (Appendix B.2), None = off
                  pairwise:int=None, # P-Wise over this many random auxiliary predictions (eq. 10), None = off
-                 abce_min_kept:int=None): # ab-CE keeps at least this many pixels per batch (default: losses' default)
+                 abce_min_kept:int=None, # ab-CE keeps at least this many pixels per batch (default: losses' default)
+                 class_balance:float=None): # class-balanced $\mathcal L_u$ with this power α (`class_balance_weights`, not in the paper), None = off
         super().__init__()
         if sup_loss not in ('ce', 'abce'): raise ValueError(f"sup_loss={sup_loss!r}: choose 'ce' or 'abce'")
         if unsup_loss not in ('mse', 'kl', 'js'): raise ValueError(f"unsup_loss={unsup_loss!r}: choose 'mse', 'kl' or 'js'")
+        if class_balance is not None and not (isinstance(class_balance, (int, float)) and math.isfinite(class_balance) and class_balance >= 0):
+            raise ValueError(f"class_balance={class_balance!r}: the power α must be a number ≥ 0, or None (off)")
         store_attr()
         self.w_u, self.eta, self.w_w = 0., 1. / n_classes, 0.
         self.last, self.stream = {}, RandomStream(salt=1)      # the P-Wise subset's draws
@@ -288,7 +292,7 @@ class CCTLoss(nn.Module):
         "Eq. 3 for a lean step: $\\mathcal L_s$ back-propagated at once, then $\\mathcal L_u$ decoder by decoder."
         L_s, share = self.supervised(logits_l.float(), target)
         L_s = u.release(L_s)
-        L_u = u.consistency(self.unsup_loss, self.conf_mask)
+        L_u = u.consistency(self.unsup_loss, self.conf_mask, self.class_balance)
         self.last = {'L_s': float(L_s.detach()), 'L_u': float(L_u.detach()), 'confident': share}
         return L_s + self.w_u * L_u
     def forward(self, pred, target):
@@ -298,7 +302,7 @@ class CCTLoss(nn.Module):
             pred = (pred[0], pred[1].main_logits, list(pred[2]))         # P-Wise reads the logits themselves
         logits_l, main_u, aux_u = pred[0].float(), pred[1].float(), [a.float() for a in pred[2]]
         L_s, share = self.supervised(logits_l, target)
-        L_u = unsupervised_loss(main_u, aux_u, self.unsup_loss, self.conf_mask)
+        L_u = unsupervised_loss(main_u, aux_u, self.unsup_loss, self.conf_mask, self.class_balance)
         total = L_s + self.w_u * L_u
         L_pw = None
         if self.pairwise and len(aux_u) > 1:     # App. B.3: over a random subset of the auxiliary predictions
@@ -467,6 +471,7 @@ def cct_learner(data:SegData, # from `segmentation_dls` with `n_labeled` set (it
                 unsup_loss:str='mse', # $d$: 'mse', 'kl' or 'js'
                 sup_loss:str='ce', # 'ce' or 'abce'
                 conf_mask:float=None, # Conf-Mask β (Appendix B.2), None = off
+                class_balance:float=None, # class-balanced $\mathcal L_u$, power α (`class_balance_weights`, not in the paper), None = off
                 pairwise:int=None, # P-Wise subset size (eq. 10), None = off
                 lambda_u:float=30., # $\lambda_u$
                 rampup_u:float=0.1, # ramp-up period of $\omega_u$ (fraction of training)
@@ -484,7 +489,7 @@ def cct_learner(data:SegData, # from `segmentation_dls` with `n_labeled` set (it
     if data.unlabeled is None: raise ValueError("data has no unlabeled loader: build it with segmentation_dls(..., n_labeled=n)")
     info = data.info
     model = cct_model(info, arch, pretrained, z_channels, perturbations, final_relu, fused, **(perturbation_kwargs or {}))
-    loss = CCTLoss(info.n_classes, info.ignore_index, sup_loss, unsup_loss, conf_mask, pairwise)
+    loss = CCTLoss(info.n_classes, info.ignore_index, sup_loss, unsup_loss, conf_mask, pairwise, class_balance=class_balance)
     sched = CCTSchedule(lambda_u, rampup_u, ramp, eta_final, eta_rampup)
     learn = Learner(data.dls, model, loss_func=loss, opt_func=get_recipe(recipe)['opt_func'], splitter=backbone_splitter,
                     metrics=[MIoU(info.n_classes, info.ignore_index), PixelAccuracy(info.n_classes, info.ignore_index)],

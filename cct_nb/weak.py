@@ -482,7 +482,8 @@ def weak_cct_learner(data:SegData, # from `segmentation_dls` with `n_labeled` se
     if len(ds) < u.bs: raise ValueError(f"{len(ds)} weakly labeled images are fewer than the batch size {u.bs}")
     dl = DataLoader(ds, bs=u.bs, shuffle=True, drop_last=True, num_workers=u.num_workers, device=u.device)
     old = learn.loss_func
-    learn.loss_func = WeakCCTLoss(old.n_classes, old.ignore_index, old.sup_loss, old.unsup_loss, old.conf_mask, old.pairwise, old.abce_min_kept)
+    learn.loss_func = WeakCCTLoss(old.n_classes, old.ignore_index, old.sup_loss, old.unsup_loss, old.conf_mask, old.pairwise, old.abce_min_kept,
+                                  old.class_balance)
     s = next(cb for cb in learn.cbs if isinstance(cb, CCTSchedule))
     learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, (UnlabeledBatches, CCTSchedule))])
     learn.add_cbs([WeakBatches(dl), WeakSchedule(s.lambda_u, s.rampup_u, s.ramp, s.eta_final, s.eta_rampup, lambda_w, rampup_w)])

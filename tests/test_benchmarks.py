@@ -208,3 +208,17 @@ def test_val_curve_reads_a_resumed_runs_history_once_per_epoch(tmp_path):
     rows = ['epoch,train_loss,valid_loss,miou,pixel_acc,time', '2,1.0,0.5,0.46,0.9,00:01', '3,1.0,0.5,0.50,0.9,00:01']
     with open(tmp_path / 'history.csv', 'a') as fh: fh.write('\n'.join(rows) + '\n')   # the resumed fit: header, epoch 2 again, epoch 3
     assert cct_vs_baseline.val_curve(tmp_path) == [0.30, 0.40, 0.46, 0.50]
+
+def test_merge_backfills_per_class_iou_from_the_run_folders_and_only_when_both_are_there(tmp_path):
+    rec = _record([0, 1], [0.01, 0.02])
+    for r in rec['runs']: r['run_dir'] = str(tmp_path / f"run{r['seed']}")
+    for s, iou in ((0, {'wall': 0.9, 'pole': 0.4}), (1, {'wall': 0.8, 'pole': 0.3})):
+        (tmp_path / f'run{s}').mkdir(); (tmp_path / f'run{s}' / 'metrics.json').write_text(json.dumps({'per_class_iou': iou}))
+    (tmp_path / 'run0' / 'baseline').mkdir()                                     # seed 1 has no baseline folder
+    (tmp_path / 'run0' / 'baseline' / 'metrics.json').write_text(json.dumps({'per_class_iou': {'wall': 0.9, 'pole': 0.5}}))
+    res = cct_vs_baseline.merge([_write(tmp_path, 'a.json', rec)])
+    assert res['runs'][0]['cct_per_class_iou'] == {'wall': 0.9, 'pole': 0.4}
+    assert res['runs'][0]['baseline_per_class_iou'] == {'wall': 0.9, 'pole': 0.5}
+    assert 'cct_per_class_iou' not in res['runs'][1] and 'baseline_per_class_iou' not in res['runs'][1]   # unknown, not half-filled
+    rec['runs'][0]['cct_per_class_iou'] = {'wall': 0.1, 'pole': 0.1}               # a recorded figure is never overwritten
+    assert cct_vs_baseline.merge([_write(tmp_path, 'b.json', rec)])['runs'][0]['cct_per_class_iou'] == {'wall': 0.1, 'pole': 0.1}

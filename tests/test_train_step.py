@@ -41,7 +41,9 @@ def test_each_perturbation_type(name):
 @pytest.mark.parametrize('kw', [dict(unsup_loss='kl', conf_mask=0.3, sup_loss='abce'),
                                 dict(unsup_loss='js', size=(30, 45)),            # resized outputs: the image layout
                                 dict(chunk=None), dict(chunk=2, unsup_loss='js', conf_mask=0.5),
-                                dict(chunk=(1, 3), conf_mask=0.4)])             # one decoder and bands of rows at a time
+                                dict(chunk=(1, 3), conf_mask=0.4),              # one decoder and bands of rows at a time
+                                dict(chunk=(1, 3), class_balance=1.),           # class-balanced weights, split into bands of rows
+                                dict(chunk=2, unsup_loss='js', conf_mask=0.3, class_balance=0.5)])
 def test_all_types_together(kw):
     spec, kw = {n: 2 for n in CCT_PERTURBATIONS}, dict(kw)
     fused_only = {k: kw.pop(k) for k in ('chunk',) if k in kw}
