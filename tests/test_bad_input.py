@@ -166,7 +166,8 @@ def test_train_flag_errors(scenes, tmp_path, monkeypatch, capsys):
              (['--init-from', tmp_path / 'empty', '--data-dir', scenes, *TINY[:-1]], 'no such checkpoint'),
              (['--init-from', f, '--domains', 'camvid,scenes'], '--init-from and --aux-init are not supported with --domains'),
              (['--aux-init', 'copy'], "--aux-init 'copy': choose one of"), (['--aux-init', 'main', '--method', 'baseline'], '--aux-init main: only for --method cct'),
-             (['--aux-init', 'main', '--domains', 'camvid,scenes'], '--aux-init are not supported with --domains')]
+             (['--aux-init', 'main', '--domains', 'camvid,scenes'], '--aux-init are not supported with --domains'),
+             (['--class-balance', '-1'], '--class-balance -1.0'), (['--class-balance', '1', '--method', 'baseline'], '--class-balance: only for --method cct')]
     for i, (args, msg) in enumerate(cases):
         out = tmp_path / f'o{i}'
         code, _, err = cli(monkeypatch, capsys, train_main, '--quiet', *(['--out', out] if '--out' not in args else []), *args)
