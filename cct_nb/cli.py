@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #2ef14509
 from __future__ import annotations
-import os, sys, json, math, time, platform, warnings
+import os, sys, json, time, platform, warnings
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated')   # raised by an import, not by our code
 from pathlib import Path
 import torch
@@ -16,6 +16,7 @@ from .learner import StopOnNonFinite, NonFiniteLossError, set_precision, PRECISI
 from .train import cct_learner, CCTCheckpoint, load_training_state, aux_from_main
 from .evaluation import method_learner, evaluate_multiscale
 from .perturbations import parse_perturbations
+from .losses import check_class_balance
 from .metrics import format_iou_table
 
 # %% auto #0
@@ -213,8 +214,7 @@ def run_config(dataset:str, # a key of `DATASETS`
     if cfg.get('lr') is not None and not cfg['lr'] > 0: raise ValueError(f"--lr {cfg['lr']}: must be positive")
     if cfg['rampup_u'] is not None and not 0 <= cfg['rampup_u'] <= 1: raise ValueError(f"--rampup-u {cfg['rampup_u']}: a share of training, between 0 and 1")
     if cfg['precision'] not in PRECISIONS: raise ValueError(f"--precision {cfg['precision']!r}: choose one of {PRECISIONS}")
-    if cfg['class_balance'] is not None and not (isinstance(cfg['class_balance'], (int, float)) and math.isfinite(cfg['class_balance']) and cfg['class_balance'] >= 0):
-        raise ValueError(f"--class-balance {cfg['class_balance']!r}: the power α must be a number ≥ 0 (1 = every predicted class the same weight in L_u)")
+    check_class_balance(cfg['class_balance'], '--class-balance ')
     if cfg['class_balance'] is not None and cfg['method'] != 'cct': raise ValueError(f"--class-balance: only for --method cct (it weights L_u), not {cfg['method']}")
     if cfg['weak_labels'] and cfg['method'] != 'cct': raise ValueError(f"--weak-labels: only for --method cct, not {cfg['method']}")
     if cfg['sup_loss'] not in ('ce', 'abce'): raise ValueError(f"--sup-loss {cfg['sup_loss']!r}: choose ce or abce")

@@ -12,8 +12,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 # %% auto #0
 __all__ = ['RAMPS', 'CONSISTENCY', 'supervised_ce', 'abce_loss', 'ramp_exp', 'ramp_sigmoid', 'ramp_linear', 'ramp_cosine',
            'ramp_log', 'rampup_weight', 'eta_schedule', 'consistency_mse', 'consistency_kl', 'consistency_js',
-           'softmax_sq_error', 'confidence_mask', 'class_balance_weights', 'consistency_weights', 'unsupervised_loss',
-           'pairwise_loss', 'weak_loss', 'total_loss']
+           'softmax_sq_error', 'confidence_mask', 'check_class_balance', 'class_balance_weights', 'consistency_weights',
+           'unsupervised_loss', 'pairwise_loss', 'weak_loss', 'total_loss']
 
 # %% ../nbs/05_losses.ipynb #b8ed28c1
 def _plain(t): # a tensor, possibly a fastai `TensorBase` subclass, or anything else
@@ -205,12 +205,18 @@ def confidence_mask(p_main:torch.Tensor, # (B, C, H, W) main probabilities
     return (p_main.detach().amax(1) > beta).to(p_main.dtype)
 
 # %% ../nbs/05_losses.ipynb #cbal0ex
+def check_class_balance(alpha, # None (off) or the power α
+                        label:str='class_balance='): # how the error names it: the argument, or the CLI flag
+    "`alpha` if it is None or a finite number ≥ 0, else a `ValueError` naming `label` (the one check of α, shared by the loss, `CCTLoss` and the CLI)."
+    if alpha is None or (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha >= 0): return alpha
+    raise ValueError(f"{label}{alpha!r}: the power α must be a number ≥ 0 (0 = eq. 2's uniform weights, 1 = every predicted class the same weight), or None (off)")
+
 def class_balance_weights(p_main:torch.Tensor, # (B, C, H, W) main probabilities
                           alpha:float=1., # the power α: weight $n_c^{-\alpha}$; 0 = every pixel 1, 1 = every predicted class the same total weight
                           mask=None): # None or (B, H, W) pixel weights (Conf-Mask): only the pixels it keeps are counted and weighted
     "Class-balanced pixel weights (not in the paper): $w_i = n_{\\hat c_i}^{-\\alpha}$ times `mask`, $n_c$ the batch's (masked) pixel count of predicted class $c$."
-    if not (isinstance(alpha, (int, float)) and math.isfinite(alpha) and alpha >= 0):
-        raise ValueError(f"class_balance={alpha!r}: the power α must be a number ≥ 0 (0 = off, 1 = every class the same weight)")
+    if alpha is None: raise ValueError("class_balance=None: pass a power α ≥ 0 (`consistency_weights` treats None as off)")
+    check_class_balance(alpha)
     p_main = _check_logits(_plain(p_main), 'p_main').detach()
     pred = p_main.argmax(1)                                                     # (B, H, W) main decoder's class
     m = torch.ones(pred.shape, dtype=p_main.dtype, device=p_main.device) if mask is None else _plain(mask).to(p_main.dtype)

@@ -18,7 +18,7 @@ from fastcore.basics import patch, store_attr
 from .data import SegData, DatasetInfo
 from .model import Encoder, Decoder, match_size, backbone_splitter
 from .perturbations import AuxiliaryDecoders, parse_perturbations, CCT_PERTURBATIONS, subpixel_layout, plain
-from .losses import supervised_ce, abce_loss, eta_schedule, unsupervised_loss, pairwise_loss, RAMPS, CONSISTENCY, confidence_mask, consistency_weights, softmax_sq_error
+from .losses import supervised_ce, abce_loss, eta_schedule, unsupervised_loss, pairwise_loss, RAMPS, CONSISTENCY, confidence_mask, consistency_weights, check_class_balance, softmax_sq_error
 from .metrics import MIoU, PixelAccuracy
 from .learner import sgd_paper, PolyLR, _atomic_save, evaluate, default_backbone_div, get_recipe
 
@@ -277,8 +277,7 @@ class CCTLoss(nn.Module):
         super().__init__()
         if sup_loss not in ('ce', 'abce'): raise ValueError(f"sup_loss={sup_loss!r}: choose 'ce' or 'abce'")
         if unsup_loss not in ('mse', 'kl', 'js'): raise ValueError(f"unsup_loss={unsup_loss!r}: choose 'mse', 'kl' or 'js'")
-        if class_balance is not None and not (isinstance(class_balance, (int, float)) and math.isfinite(class_balance) and class_balance >= 0):
-            raise ValueError(f"class_balance={class_balance!r}: the power α must be a number ≥ 0, or None (off)")
+        check_class_balance(class_balance)
         store_attr()
         self.w_u, self.eta, self.w_w = 0., 1. / n_classes, 0.
         self.last, self.stream = {}, RandomStream(salt=1)      # the P-Wise subset's draws
