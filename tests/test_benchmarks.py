@@ -222,3 +222,26 @@ def test_merge_backfills_per_class_iou_from_the_run_folders_and_only_when_both_a
     assert 'cct_per_class_iou' not in res['runs'][1] and 'baseline_per_class_iou' not in res['runs'][1]   # unknown, not half-filled
     rec['runs'][0]['cct_per_class_iou'] = {'wall': 0.1, 'pole': 0.1}               # a recorded figure is never overwritten
     assert cct_vs_baseline.merge([_write(tmp_path, 'b.json', rec)])['runs'][0]['cct_per_class_iou'] == {'wall': 0.1, 'pole': 0.1}
+
+def test_consistency_weights_ratios_are_per_round_medians_and_every_config_runs_once_per_round():
+    import consistency_weights as cw
+    t = {'plain': [(1.0, 2.0), (2.0, 4.0), (1.0, 2.0)], 'both': [(1.5, 2.0), (2.2, 4.0), (1.1, 3.0)]}
+    s = cw.summary(t)
+    assert s['plain']['median_s'] == 1.0 and 'over_plain' not in s['plain']
+    assert s['both']['over_plain'] == pytest.approx(1.1)                   # median of 1.5, 1.1, 1.1: per round, not median / median
+    assert s['both']['over_plain_cpu'] == pytest.approx(1.0)
+    calls = []
+    times = cw.interleave({k: (lambda k=k: calls.append(k)) for k in 'abc'}, steps=3, warmup=1)
+    assert calls[:3] == ['a', 'b', 'c']                                     # the warm-up: once each
+    assert calls[3:] == ['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']       # each round once each, in a rotating order
+    assert {k: len(v) for k, v in times.items()} == {'a': 3, 'b': 3, 'c': 3}
+
+def test_consistency_weights_refuses_to_overwrite_a_result(tmp_path, monkeypatch):
+    import consistency_weights as cw
+    out = tmp_path / 'r.json'; out.write_text('{}')
+    monkeypatch.setattr(sys, 'argv', ['consistency_weights.py', '--out', str(out)])
+    with pytest.raises(SystemExit): cw.main()
+    assert out.read_text() == '{}'
+    monkeypatch.setattr(sys, 'argv', ['consistency_weights.py', '--steps', '0', '--out', str(tmp_path / 'new.json')])
+    with pytest.raises(SystemExit): cw.main()
+    assert not (tmp_path / 'new.json').exists()
