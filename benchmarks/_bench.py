@@ -1,11 +1,16 @@
 """Shared pieces of the benchmark scripts: machine facts and mean ± std of a metric."""
-import os, platform, statistics
+import os, platform, statistics, time
 import torch
 
 def machine() -> dict:
     "CPU model, cores, torch version and threads: recorded with every benchmark result."
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
     return {'cpu': cpu, 'cores': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads()}
+
+def timed(f): # a function of no arguments
+    "Wall and process-CPU seconds of one call of `f` (the timing every step benchmark uses)."
+    t, c = time.perf_counter(), time.process_time(); f()
+    return time.perf_counter() - t, time.process_time() - c
 
 def mean_std(rows:list, key:str, where:dict) -> dict:
     "Mean, sample std and count of `row[key]` over the rows matching every `where` item."

@@ -23,14 +23,10 @@ Run from the project root:  .venv/bin/python benchmarks/consistency_weights.py [
 """
 import argparse, json, statistics, sys, time
 from pathlib import Path
+from _bench import machine, timed   # benchmarks/ is on the path when a script of it runs
 
 CONFIGS = {'plain': {}, 'conf_mask': {'conf_mask': 0.5}, 'class_balance': {'class_balance': 1.0},
            'both': {'conf_mask': 0.5, 'class_balance': 1.0}}
-
-def timed(f):
-    "Wall and process-CPU seconds of one call of `f`."
-    t, c = time.perf_counter(), time.process_time(); f()
-    return time.perf_counter() - t, time.process_time() - c
 
 def summary(times:dict, ref:str='plain') -> dict: # config -> [(wall, cpu) per round]
     "Median wall / CPU seconds of each configuration and its median per-round ratio to `ref`."
@@ -121,8 +117,6 @@ def main():
     if out.exists() and not a.overwrite: p.error(f'--out {out}: exists; pass --overwrite to replace it')
     import os, torch
     torch.set_num_threads(a.threads)
-    sys.path.insert(0, str(Path(__file__).parent))
-    from _bench import machine
     t0, load0 = time.perf_counter(), os.getloadavg()
     res = {'benchmark': 'consistency_weights', 'command': ' '.join(['python'] + sys.argv), 'seed': a.seed,
            'setting': {'dataset': 'scenes', 'arch': 'resnet18', 'z_channels': 256, 'perturbations': 'cct (30 decoders)',

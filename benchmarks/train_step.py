@@ -30,6 +30,7 @@ Writes benchmarks/results/train_step.json (with a markdown table the notebook 08
 """
 import argparse, json, os, statistics, subprocess, sys, time
 from pathlib import Path
+from _bench import timed   # benchmarks/ is on the path when a script of it runs
 
 CONFIGS = ('sup', 'semi', 'semi_straight', 'decoders', 'interleaved')
 # The official implementation on this machine type, as measured and reported in issue 9 (not measured here).
@@ -69,11 +70,6 @@ def build_step(config, a):
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     def step(): opt.zero_grad(); loss().backward(); opt.step()
     return step
-
-def timed(step):
-    "Wall and process-CPU seconds of one call."
-    t, c = time.perf_counter(), time.process_time(); step()
-    return time.perf_counter() - t, time.process_time() - c
 
 def child_step(config, a):
     "Build `config`, run warm-up + measured steps; return the timings and memory."

@@ -195,8 +195,8 @@ def softmax_sq_error(p_main:torch.Tensor, # main probabilities (the target), bro
     if weight is None:
         return torch.linalg.vector_norm(e).square(), (g if grad_scale == 0.5 else g.mul_(2 * grad_scale))
     w = _plain(weight).unsqueeze(dim).to(a.dtype)
-    S = e.square_().mul_(w).sum()                                 # e is free now: squared in place (a norm along a middle
-    return S, g.mul_(w * (2 * grad_scale))                        # `dim` took ~20× as long on a CPU: benchmarks/consistency_weights.py)
+    S = e.square_().mul_(w).sum()                                 # e is free now: squared in place (a norm along the middle
+    return S, g.mul_(w * (2 * grad_scale))                        # `dim` was slow on a CPU: benchmarks/consistency_weights.py)
 
 # %% ../nbs/05_losses.ipynb #47543c59
 def confidence_mask(p_main:torch.Tensor, # (B, C, H, W) main probabilities
