@@ -192,11 +192,10 @@ def softmax_sq_error(p_main:torch.Tensor, # main probabilities (the target), bro
     e = q - p_main
     g = q * e
     g.addcmul_(q, g.sum(dim, keepdim=True), value=-1)             # q (e - Σ_c q e) = ½ ∂S/∂a without weights
-    if weight is None:
-        return torch.linalg.vector_norm(e).square(), (g if grad_scale == 0.5 else g.mul_(2 * grad_scale))
+    e.square_()                                                   # e is free now: squared in place, then summed (see above)
+    if weight is None: return e.sum(), (g if grad_scale == 0.5 else g.mul_(2 * grad_scale))
     w = _plain(weight).unsqueeze(dim).to(a.dtype)
-    S = e.square_().mul_(w).sum()                                 # e is free now: squared in place (a norm along the middle
-    return S, g.mul_(w * (2 * grad_scale))                        # `dim` was slow on a CPU: benchmarks/consistency_weights.py)
+    return e.mul_(w).sum(), g.mul_(w * (2 * grad_scale))
 
 # %% ../nbs/05_losses.ipynb #47543c59
 def confidence_mask(p_main:torch.Tensor, # (B, C, H, W) main probabilities
