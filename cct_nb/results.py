@@ -67,14 +67,16 @@ def _cell(s): # one summary entry
 
 def results_table(recs:list, # from `load_records`
                   labels=FIG5_ORDER, # rows, in this order (labels without records are left out)
-                  ns=None): # columns; default every n in the records
+                  ns=None, # columns; default every n in the records
+                  seeds=None): # only these seeds (default: all), so that the rows average the same seeds
     "A DataFrame of mIoU points: mean (± std (seeds) when several) per configuration and n."
+    if seeds is not None: recs = [r for r in recs if r['seed'] in seeds]
     s = summary(recs)
     ns = sorted({n for _, n in s}) if ns is None else list(ns)
     rows = [l for l in labels if any((l, n) in s for n in ns)]
     return pd.DataFrame([[_cell(s.get((l, n))) for n in ns] for l in rows], index=rows, columns=[f'n = {n}' for n in ns])
 
-def fig5_table(recs): return results_table(recs, FIG5_ORDER)
+def fig5_table(recs, seeds=None): return results_table(recs, FIG5_ORDER, seeds=seeds)
 
 # %% ../nbs/14_results.ipynb #e9e03591
 def plot_fig5(recs:list, # from `load_records`
@@ -175,8 +177,10 @@ def paired_gaps(recs:list, a:str, b:str, n:int): # records, the two labels, the 
 def per_class_table(recs:list, # from `load_records`
                     labels=('Baseline', 'CCT full'), # configurations (columns)
                     n:int=50, # number of labels
-                    classes=None): # class names (default: CamVid's 11)
+                    classes=None, # class names (default: CamVid's 11)
+                    seeds=None): # only these seeds (default: all)
     "A DataFrame of IoU points per class (rows) and configuration (columns), mean over seeds."
+    if seeds is not None: recs = [r for r in recs if r['seed'] in seeds]
     if classes is None:
         from cct_nb.data import DATASETS
         classes = DATASETS['camvid'].classes
