@@ -12,6 +12,9 @@ Cells (`--groups`, any of):
           seeds, paired with the baselines of `seeds`
   confmask_seeds  n = 50, CCT full with Conf-Mask (beta = 0.5, the table6 cell's configuration) with the same seeds,
           paired with the baselines of `seeds` (on the scenes Conf-Mask stops CCT's collapse: nbs/08_train.ipynb)
+  long_seeds  n = 50, baseline and CCT full as in `seeds` but trained LONG_EPOCHS = 12 epochs (468 iterations, 4x the
+          budget) with the same seeds; its own cells (`n50_baseline_12ep_seedS`, `n50_cct_12ep_seedS`), written with
+          --out to their own file (nbs/08_train.ipynb reads benchmarks/results/camvid_long.jsonl)
 Each cell is one `cct_nb_train` run (`train_run`) in `--runs/<cell>`: a cell whose folder has metrics.json is not trained
 again, a cell killed mid-run resumes from its last epoch (`resume_run`), and a finished cell not yet in `--out` is
 appended as one JSON line (config, seed, mIoU, per-class IoU, pixel accuracy, training seconds, wall seconds, command,
@@ -32,7 +35,10 @@ from _bench import machine
 
 CPU_CONFIG = dict(size=(96, 128), arch='resnet18', z_channels=128, bs=8, epochs=3, recipe='fastai')
 SINGLE = ('vat', 'drop', 'noise', 'dropout', 'object', 'context', 'cutout')   # the perturbations of Fig. 5, K = 2 each
-GROUPS = ('fig5', 'table5', 'table6', 'seeds', 'dropout_seeds', 'confmask_seeds')
+GROUPS = ('fig5', 'table5', 'table6', 'seeds', 'dropout_seeds', 'confmask_seeds', 'long_seeds')
+LONG_EPOCHS = 12                       # long_seeds: 4x CPU_CONFIG's 3 epochs
+GRID_GROUPS = GROUPS[:-1]              # the default: the cells of camvid_grid.jsonl (14_results), not long_seeds
+GRID_OUT, LONG_OUT = 'benchmarks/results/camvid_grid.jsonl', 'benchmarks/results/camvid_long.jsonl'
 
 def cells(groups, ns=(20, 50, 100), seeds=(1, 2)):
     "Every cell of the chosen groups: (name, group, method, seed, train_run options), the n = 50 cells first."
@@ -57,8 +63,20 @@ def cells(groups, ns=(20, 50, 100), seeds=(1, 2)):
             for s in seeds: out.append((f'n50_dropout2_seed{s}', g, 'cct', s, dict(n_labeled=50, perturbations='dropout:2')))
         elif g == 'confmask_seeds':
             for s in seeds: out.append((f'n50_cct_confmask_seed{s}', g, 'cct', s, dict(n_labeled=50, conf_mask=0.5)))
+        elif g == 'long_seeds':
+            for s in seeds:
+                out.append((f'n50_baseline_{LONG_EPOCHS}ep_seed{s}', g, 'baseline', s, dict(n_labeled=50, epochs=LONG_EPOCHS)))
+                out.append((f'n50_cct_{LONG_EPOCHS}ep_seed{s}', g, 'cct', s, dict(n_labeled=50, perturbations='cct', epochs=LONG_EPOCHS)))
         else: raise ValueError(f"--groups {g!r}: choose from {GROUPS}")
     return sorted(out, key=lambda c: c[4]['n_labeled'] != 50)      # stable: every n = 50 cell first
+
+def records_file(groups, out=None) -> str:
+    "Where the records of `groups` go: the grid's file, or long_seeds' own (never mixed: their labels would collide in 14_results)."
+    if 'long_seeds' in groups and len(set(groups)) > 1: raise ValueError(f"--groups {' '.join(groups)}: run long_seeds alone (its records have their own file)")
+    if out is None: return LONG_OUT if 'long_seeds' in groups else GRID_OUT
+    if 'long_seeds' in groups and Path(out).name == Path(GRID_OUT).name:
+        raise ValueError(f"--out {out}: long_seeds' records would be read as the 3-epoch grid's there; give another file (default {LONG_OUT})")
+    return out
 
 def recorded(path:Path) -> set:
     "Names of the cells already in the JSON-lines file."
@@ -122,11 +140,11 @@ def run_cell(name, group, method, seed, opts, a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data-dir', default='../shared/data/camvid', help='CamVid in the SegNet layout')
-    ap.add_argument('--groups', nargs='+', default=list(GROUPS), help=f'any of {GROUPS}')
+    ap.add_argument('--groups', nargs='+', default=list(GRID_GROUPS), help=f'any of {GROUPS} (default: all but long_seeds, the grid of 14_results)')
     ap.add_argument('--n', type=int, nargs='+', default=[20, 50, 100], help='labeled counts of fig5')
-    ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help='seeds of the seeds group (seed 0 is in fig5)')
+    ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help='seeds of the seeds, dropout_seeds, confmask_seeds and long_seeds groups (seed 0 is in fig5)')
     ap.add_argument('--runs', default='runs/camvid', help='folder of the run folders')
-    ap.add_argument('--out', default='benchmarks/results/camvid_grid.jsonl', help='JSON-lines file the records are appended to')
+    ap.add_argument('--out', default=None, help=f'JSON-lines file the records are appended to (default: {GRID_OUT}, or {LONG_OUT} for long_seeds)')
     ap.add_argument('--shard', default='0/1', help='i/N: this process takes cells i, i+N, i+2N, ...')
     ap.add_argument('--limit', type=int, default=None, help='stop after training this many cells')
     ap.add_argument('--dry-run', action='store_true', help='list the cells and what would happen to each')
@@ -136,6 +154,8 @@ def main():
     except (ValueError, AssertionError): sys.exit(f"error: --shard {a.shard!r}: expected i/N with 0 <= i < N")
     if 0 in a.seeds: sys.exit("error: --seeds 0: seed 0 of baseline and CCT full is the fig5 cell, give seeds >= 1")
     try: todo = cells(a.groups, a.n, a.seeds)
+    except ValueError as e: sys.exit(f"error: {e}")
+    try: a.out = records_file(a.groups, a.out)
     except ValueError as e: sys.exit(f"error: {e}")
     out, trained = Path(a.out), 0
     done = recorded(out)

@@ -64,6 +64,19 @@ def test_camvid_confmask_seed_cells_are_named_like_table6s():
     assert [c[0] for c in cs] == ['n50_cct_confmask_seed1', 'n50_cct_confmask_seed3']   # seed 0 is table6's n50_cct_confmask_seed0
     assert all(c[2] == 'cct' and c[3] == s and c[4] == dict(n_labeled=50, conf_mask=0.5) for c, s in zip(cs, (1, 3)))
 
+def test_camvid_long_seed_cells_train_longer_and_are_named_apart():
+    cs = camvid.cells(['long_seeds'], seeds=(25, 26))
+    assert [c[0] for c in cs] == ['n50_baseline_12ep_seed25', 'n50_cct_12ep_seed25', 'n50_baseline_12ep_seed26', 'n50_cct_12ep_seed26']
+    assert [c[2] for c in cs] == ['baseline', 'cct'] * 2 and [c[3] for c in cs] == [25, 25, 26, 26]
+    assert all((camvid.CPU_CONFIG | c[4])['epochs'] == 12 == 4 * camvid.CPU_CONFIG['epochs'] for c in cs)
+    assert all({k: v for k, v in c[4].items() if k != 'epochs'} == s[4] for c, s in zip(cs, camvid.cells(['seeds'], seeds=(25, 26))))   # else as `seeds`
+    assert not {c[0] for c in cs} & {c[0] for c in camvid.cells(list(camvid.GRID_GROUPS), seeds=(25, 26))}   # no cell name shared with another group
+    assert 'long_seeds' not in camvid.GRID_GROUPS and set(camvid.GRID_GROUPS) | {'long_seeds'} == set(camvid.GROUPS)
+    assert camvid.records_file(['seeds']) == camvid.GRID_OUT and camvid.records_file(['long_seeds']) == camvid.LONG_OUT
+    assert camvid.records_file(['long_seeds'], '/tmp/l.jsonl') == '/tmp/l.jsonl'
+    with pytest.raises(ValueError, match='run long_seeds alone'): camvid.records_file(['seeds', 'long_seeds'])
+    with pytest.raises(ValueError, match=r'--out x/camvid_grid\.jsonl'): camvid.records_file(['long_seeds'], 'x/camvid_grid.jsonl')
+
 def test_fit_diagnosis_refuses_a_folder_that_is_not_a_paired_run(tmp_path, monkeypatch):
     import fit_diagnosis
     monkeypatch.setattr(sys, 'argv', ['fit_diagnosis.py', '--runs', str(tmp_path / 'nope'), '--out', str(tmp_path / 'o.json')])
