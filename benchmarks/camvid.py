@@ -13,8 +13,8 @@ Cells (`--groups`, any of):
   confmask_seeds  n = 50, CCT full with Conf-Mask (beta = 0.5, the table6 cell's configuration) with the same seeds,
           paired with the baselines of `seeds` (on the scenes Conf-Mask stops CCT's collapse: nbs/08_train.ipynb)
   long_seeds  n = 50, baseline and CCT full as in `seeds` but trained LONG_EPOCHS = 12 epochs (468 iterations, 4x the
-          budget) with the same seeds; its own cells (`n50_baseline_12ep_seedS`, `n50_cct_12ep_seedS`), written with
-          --out to their own file (nbs/08_train.ipynb reads benchmarks/results/camvid_long.jsonl)
+          budget) with the same seeds; its own cells (`n50_baseline_12ep_seedS`, `n50_cct_12ep_seedS`), whose records go
+          to their own file (--out's default for it: benchmarks/results/camvid_long.jsonl, read by nbs/08_train.ipynb)
 Each cell is one `cct_nb_train` run (`train_run`) in `--runs/<cell>`: a cell whose folder has metrics.json is not trained
 again, a cell killed mid-run resumes from its last epoch (`resume_run`), and a finished cell not yet in `--out` is
 appended as one JSON line (config, seed, mIoU, per-class IoU, pixel accuracy, training seconds, wall seconds, command,
