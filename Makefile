@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cct_nb-installed
 
-.PHONY: install demo test test-slow browser-test screenshots notebook-times export clean-nbs readme
+.PHONY: install demo test test-slow lab site browser-test screenshots notebook-times export experiments
 
 install: $(STAMP)
 
@@ -17,20 +17,29 @@ $(STAMP): settings.ini setup.py
 demo: install  ## the main job: CCT and the supervised baseline on the embedded scenes (CPU, minutes)
 	$(BIN)/cct_nb_train --out runs/demo --overwrite --compare
 
-test: install  ## every notebook (nbdev_test, without #| slow cells) and tests/ (pytest); ends with "N passed, N failed"
+test: install  ## every notebook (nbdev_test, without #| slow cells), tests/ (pytest) and the lessons in JupyterLab; ends with "N passed, N failed"
 	$(BIN)/python scripts/run_tests.py
 
 test-slow: install  ## the same with the #| slow cells, their long runs included (CCT_NB_LONG_RUNS=1)
 	CCT_NB_LONG_RUNS=1 $(BIN)/python scripts/run_tests.py --flags slow
 
-browser-test: install  ## JupyterLab in headless Chromium (apt-get install chromium): the widget notebooks, every cell (#| slow too), controls moved
-	CCT_NB_BROWSER_FULL=1 CCT_NB_LONG_RUNS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py
+lab: install  ## JupyterLab on the course (open nbs/lessons/01_scenes.ipynb)
+	$(BIN)/jupyter lab --notebook-dir=.
 
-screenshots: install  ## refresh docs/screenshots/ from the browser test (the explorers after their controls were moved)
+site: install  ## the lessons executed and rendered with their outputs to a static HTML site in _site/ (readable without Python)
+	$(BIN)/python scripts/build_site.py --out _site
+
+browser-test: install  ## the lessons in JupyterLab in headless Chromium (apt-get install chromium) on a fresh data folder, controls moved, the site checked
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py
+
+screenshots: install  ## the browser test, also refreshing docs/screenshots/ (the explorers after their controls moved, Fig. 3, the CCT run, the results)
 	CCT_NB_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py
 
-notebook-times: install  ## every notebook, all cells, in a fresh kernel in JupyterLab: seconds -> benchmarks/results/notebook_times.json
+notebook-times: install  ## every lesson, all cells, in a fresh kernel in JupyterLab, from an empty data folder: seconds -> benchmarks/results/notebook_times.json
 	$(BIN)/python scripts/lab_browser.py time
 
 export: install  ## notebooks -> library, cleaned notebooks, README from index.ipynb
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean && $(BIN)/python scripts/sync_readme.py
+
+experiments: install  ## the lab log: every experiments/*.ipynb from its folder (#| slow cells only with CCT_NB_LONG_RUNS=1); writes experiments/summary.json
+	$(BIN)/python scripts/run_experiments.py

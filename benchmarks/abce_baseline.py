@@ -5,7 +5,7 @@ The paper compares "CCT full + ab-CE" with a baseline trained with plain cross-e
 much of such a gain ab-CE gives without any unlabeled image. The CE baselines are read from a `cct_vs_baseline.py` record
 (`--ce-from`, whose configuration must train the same baseline); only the ab-CE baselines are trained.
 
-Usage (the figures in `08_train`):
+Usage (the figures of experiments/scenes.ipynb):
   OMP_NUM_THREADS=1 python benchmarks/abce_baseline.py --dataset scenes --epochs 16 --seeds 0 1 2 3 4 \
       --ce-from benchmarks/results/scenes_cct_vs_baseline_16ep_confmask_lambda10.json --out benchmarks/results/scenes_abce_baseline_16ep.json
 Seeds run in separate processes write separate files; `--merge A.json B.json --out C.json` joins them.

@@ -11,10 +11,10 @@ Cells (`--groups`, any of):
   dropout_seeds  n = 50, CCT with the DropOut decoders alone (K = 2, the best single perturbation of fig5) with the same
           seeds, paired with the baselines of `seeds`
   confmask_seeds  n = 50, CCT full with Conf-Mask (beta = 0.5, the table6 cell's configuration) with the same seeds,
-          paired with the baselines of `seeds` (on the scenes Conf-Mask stops CCT's collapse: nbs/08_train.ipynb)
+          paired with the baselines of `seeds` (on the scenes Conf-Mask stops CCT's collapse: experiments/scenes.ipynb)
   long_seeds  n = 50, baseline and CCT full as in `seeds` but trained LONG_EPOCHS = 12 epochs (468 iterations, 4x the
           budget) with the same seeds; its own cells (`n50_baseline_12ep_seedS`, `n50_cct_12ep_seedS`), whose records go
-          to their own file (--out's default for it: benchmarks/results/camvid_long.jsonl, read by nbs/08_train.ipynb)
+          to their own file (--out's default for it: benchmarks/results/camvid_long.jsonl, read by experiments/scenes.ipynb)
 Each cell is one `cct_nb_train` run (`train_run`) in `--runs/<cell>`: a cell whose folder has metrics.json is not trained
 again, a cell killed mid-run resumes from its last epoch (`resume_run`), and a finished cell not yet in `--out` is
 appended as one JSON line (config, seed, mIoU, per-class IoU, pixel accuracy, training seconds, wall seconds, command,
@@ -22,7 +22,7 @@ machine, commit). Several processes can share the grid: each claims the next fre
 dead process's claim is taken over and its cell resumed), and the appends are locked. `--shard i/N` instead gives a
 process every N-th cell.
 
-Run from the project root (the figures of nbs/14_results.ipynb), one process per core:
+Run from the project root (the figures of experiments/camvid.ipynb), one process per core:
   OMP_NUM_THREADS=1 .venv/bin/python benchmarks/camvid.py &
   OMP_NUM_THREADS=1 .venv/bin/python benchmarks/camvid.py
 Cells run in the order: every n = 50 cell (fig5, table5, table6, seeds), then n = 20 and n = 100, so a partial grid has\nthe n = 50 experiments complete.
@@ -37,7 +37,7 @@ CPU_CONFIG = dict(size=(96, 128), arch='resnet18', z_channels=128, bs=8, epochs=
 SINGLE = ('vat', 'drop', 'noise', 'dropout', 'object', 'context', 'cutout')   # the perturbations of Fig. 5, K = 2 each
 GROUPS = ('fig5', 'table5', 'table6', 'seeds', 'dropout_seeds', 'confmask_seeds', 'long_seeds')
 LONG_EPOCHS = 12                       # long_seeds: 4x CPU_CONFIG's 3 epochs
-GRID_GROUPS = GROUPS[:-1]              # the default: the cells of camvid_grid.jsonl (14_results), not long_seeds
+GRID_GROUPS = GROUPS[:-1]              # the default: the cells of camvid_grid.jsonl (experiments/camvid.ipynb), not long_seeds
 GRID_OUT, LONG_OUT = 'benchmarks/results/camvid_grid.jsonl', 'benchmarks/results/camvid_long.jsonl'
 
 def cells(groups, ns=(20, 50, 100), seeds=(1, 2)):
@@ -71,7 +71,7 @@ def cells(groups, ns=(20, 50, 100), seeds=(1, 2)):
     return sorted(out, key=lambda c: c[4]['n_labeled'] != 50)      # stable: every n = 50 cell first
 
 def records_file(groups, out=None) -> str:
-    "Where the records of `groups` go: the grid's file, or long_seeds' own (never mixed: their labels would collide in 14_results)."
+    "Where the records of `groups` go: the grid's file, or long_seeds' own (never mixed: their labels would collide in experiments/camvid.ipynb)."
     if 'long_seeds' in groups and len(set(groups)) > 1: raise ValueError(f"--groups {' '.join(groups)}: run long_seeds alone (its records have their own file)")
     if out is None: return LONG_OUT if 'long_seeds' in groups else GRID_OUT
     if 'long_seeds' in groups and Path(out).name == Path(GRID_OUT).name:
@@ -140,7 +140,7 @@ def run_cell(name, group, method, seed, opts, a):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--data-dir', default='../shared/data/camvid', help='CamVid in the SegNet layout')
-    ap.add_argument('--groups', nargs='+', default=list(GRID_GROUPS), help=f'any of {GROUPS} (default: all but long_seeds, the grid of 14_results)')
+    ap.add_argument('--groups', nargs='+', default=list(GRID_GROUPS), help=f'any of {GROUPS} (default: all but long_seeds, the grid of experiments/camvid.ipynbts)')
     ap.add_argument('--n', type=int, nargs='+', default=[20, 50, 100], help='labeled counts of fig5')
     ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help='seeds of the seeds, dropout_seeds, confmask_seeds and long_seeds groups (seed 0 is in fig5)')
     ap.add_argument('--runs', default='runs/camvid', help='folder of the run folders')

@@ -1,7 +1,7 @@
 """Issue 5: the boundary ROC-AUC of the input-level and feature-level smoothness maps (§3.1, Fig. 2, App. D).
 
 Run from the project root: `.venv/bin/python benchmarks/cluster.py [--camvid ../shared/data/camvid]`.
-Writes benchmarks/results/cluster.json. The scenes network is `cct_nb.learner.cached_scene_model()`; the CamVid
+Writes benchmarks/results/cluster.json. The scenes network is `cct_nb.learner.course_model()`; the CamVid
 network is a ResNet-18 encoder fitted from random weights with `fit_briefly` (cached under the data root).
 """
 import argparse, json, os, platform, time
@@ -48,9 +48,9 @@ def main():
     layers = ('layer1', 'layer2', 'layer4', 'psp')
     # scenes
     t = time.time()
-    from cct_nb.learner import cached_scene_model
+    from cct_nb.learner import course_model
     torch.manual_seed(0)
-    nets = {'untrained': segmentation_net(7, 'resnet18', z_channels=256).eval(), 'trained': cached_scene_model().eval()}
+    nets = {'untrained': segmentation_net(7, 'resnet18', z_channels=256).eval(), 'trained': course_model().eval()}
     pairs = []
     for i in range(100):
         img, mask = make_scene(SCENE_SPLITS['val'] + i, (96, 128))

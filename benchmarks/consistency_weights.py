@@ -1,7 +1,7 @@
 """What pixel weights in L_u cost: the lean CCT step of the scenes configuration with and without Conf-Mask and
 class-balanced weights, stepped in turn in one process.
 
-Why: the class-balanced experiment of 08_train (seeds 40-43) saw CCT take 27.7-28.3 min per seed against 23.4-24.9 in
+Why: the class-balanced experiment of experiments/scenes.ipynb (seeds 40-43) saw CCT take 27.7-28.3 min per seed against 23.4-24.9 in
 the unweighted confirmation on the same CPU type. This script measures, on one machine and in one process, how much of
 a training step the weights themselves take, so that the difference is not guessed from runs of different sessions.
 
@@ -76,7 +76,7 @@ def parts_timing(a):
     "The weights alone and `aux_consistency` alone (forward + backward of the 30 decoders) with each kind of weight."
     import torch, torch.nn.functional as F
     from cct_nb.losses import consistency_weights
-    from cct_nb.train import aux_consistency
+    from cct_nb.lean import aux_consistency
     info, model, opt, xl, xu, y = build(a)
     with torch.no_grad(): z0 = model.encoder(xu)
     z = z0.detach().requires_grad_()

@@ -9,7 +9,7 @@ Two offline demonstrations:
   dusk_day       CamVid's dusk sequence 0001TP (n=12; its last 20 frames validate) + the day sequences 0006R0, 0016E5
                  (n=50; CamVid val): the same labels, shifted appearance
 
-Usage (the figures in 13_domains and the README; one process per demo, one thread each):
+Usage (the figures of experiments/domains.ipynb; one process per demo, one thread each):
   OMP_NUM_THREADS=1 python benchmarks/domains.py --demo camvid_scenes --seeds 0 --data-dir ../shared/data/camvid
   OMP_NUM_THREADS=1 python benchmarks/domains.py --demo dusk_day --seeds 0 --data-dir ../shared/data/camvid
 Results accumulate in --out (a run already recorded there is skipped unless --rerun), so demos and seeds can run in
@@ -34,7 +34,7 @@ SETTINGS = dict(arch='resnet18', z_channels=256, bs=8, recipe='fastai', lr=3e-3,
 
 def _steps(domains, data_dir, bs, seed):
     "Iterations per domain per epoch: the longest domain's pass over its unlabeled images."
-    from cct_nb.domains import domain_config, domain_data
+    from cct_nb.run import domain_config, domain_data
     return max(len(domain_data(domain_config(d), None if d == 'scenes' else data_dir, bs, seed).dls.train) for d in domains)
 
 def _update(out:Path, fn):
@@ -84,7 +84,7 @@ def main():
             res['summary'] = summary([r for r in res['runs'] if r['epochs'] == res['settings']['epochs']])
         _update(out, resum); print(f"summary of {out} recomputed"); return
     if a.demo is None or a.data_dir is None: ap.error('--demo and --data-dir are required (unless --summarize)')
-    from cct_nb.domains import domains_run
+    from cct_nb.run import domains_run
     if not Path(a.data_dir).is_dir(): sys.exit(f"error: --data-dir {a.data_dir} is not a folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     settings = SETTINGS | {'epochs': a.epochs}

@@ -26,7 +26,7 @@ median of the per-round ratios, so that a change of load hits both sides of a ra
 
 Run from the project root:  .venv/bin/python benchmarks/train_step.py [--sizes 160,320] [--steps 5] [--rounds 1]
 (about a quarter of an hour on an idle machine with the defaults).
-Writes benchmarks/results/train_step.json (with a markdown table the notebook 08_train prints).
+Writes benchmarks/results/train_step.json (with a markdown table experiments/speed.ipynb prints).
 """
 import argparse, json, os, statistics, subprocess, sys, time
 from pathlib import Path
@@ -100,7 +100,7 @@ def child_decoders(a):
     from cct_nb.model import Decoder
     from cct_nb.perturbations import AuxiliaryDecoders
     from cct_nb.losses import unsupervised_loss, supervised_ce
-    from cct_nb.train import aux_consistency
+    from cct_nb.lean import aux_consistency
     sys.path.insert(0, str(Path(__file__).parent))
     from aux_decoders import PeakMemory
     torch.manual_seed(a.seed)

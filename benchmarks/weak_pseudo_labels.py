@@ -6,7 +6,7 @@ unlabeled training image, with each reading of "background" ('ignore': no backgr
 classes), raw and after the CRF. Coverage = share of non-void pixels that get a label, precision = share of labelled pixels
 that are right, pooled over all pixels (`evaluate_pseudo_labels`). Writes JSON (and a Fig. 9 PNG next to it).
 
-Usage (the figures in 11_weak and the README):
+Usage (the figures of experiments/weak.ipynb):
   OMP_NUM_THREADS=1 python benchmarks/weak_pseudo_labels.py --dataset camvid --data-dir ../shared/data/camvid \
       --out benchmarks/results/camvid_pseudo_labels.json
 """
@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _bench import machine
 from cct_nb.data import segmentation_dls, seg_dataset, DATASETS
 from cct_nb.model import Encoder
-from cct_nb.weak import (pretrain_classifier, image_label_dls, make_pseudo_labels, evaluate_pseudo_labels, image_labels,
-                         class_activation_maps, show_pseudo_labels)
+from cct_nb.weak import image_labels, class_activation_maps
+from cct_nb.pseudo_labels import pretrain_classifier, image_label_dls, make_pseudo_labels, evaluate_pseudo_labels, show_pseudo_labels
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -8,8 +8,9 @@ widget's slider or picks a dropdown option and tells whether the figure the widg
 callback that raises shows its traceback in no cell: ipywidgets sends it from the comm handler and JupyterLab
 puts it in the Log Console (the status bar's log item lights up), so `problems` reads the Log Console too.
 
-Used by `tests/test_browser.py`; run as a script it times every notebook as a learner runs it (Run All Cells; the long
-`#| slow` cells say what they would do and skip, see `run_long` in `01_data`), or with `--long-runs` everything:
+Used by `tests/test_browser.py`; run as a script it times every lesson as a learner on a fresh clone runs it (Run All
+Cells, in order, in a fresh data folder so that the first lesson that needs the course network trains it; the long
+`#| slow` cells say what they would do and skip, see `run_long` in `reference/data`), or with `--long-runs` everything:
     .venv/bin/python scripts/lab_browser.py time [--only REGEX] [--long-runs] [--out benchmarks/results/notebook_times.json]
 """
 from __future__ import annotations
@@ -312,6 +313,28 @@ class LabBrowser:
         if not changed: problems.append(f'the figure did not change after setting {kind} {control!r} from {old!r} to {new!r}')
         return dict(kind=kind, control=control, old=old, new=new, changed=changed, secs=time.time() - t0, problems=problems)
 
+    def save(self, page, path:Path, timeout:float=60) -> Path:
+        "Save the notebook in front (File → Save, Ctrl+S) and wait until `path`, its file on disk, is written with outputs."
+        path = Path(path); before = path.stat().st_mtime if path.exists() else 0
+        page.locator(NOTEBOOK).first.click(position={'x': 5, 'y': 5})
+        page.keyboard.press('Escape'); page.keyboard.press('Control+s')
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            if path.exists() and path.stat().st_mtime > before:
+                try: json.loads(path.read_text()); return path
+                except ValueError: pass                      # still being written
+            time.sleep(0.25)
+        raise LabError(f'{path} was not saved within {timeout:.0f}s')
+
+    def cell_output_screenshot(self, page, contains:str, # text in the cell's source that identifies it
+                               path:Path) -> Path:
+        "Screenshot of the output area of the first code cell whose source contains `contains`."
+        cells = page.locator(f'{NOTEBOOK} .jp-CodeCell', has=page.locator('.jp-InputArea .cm-content', has_text=contains))
+        if not cells.count(): raise LabError(f'no code cell contains {contains!r}')
+        out = cells.first.locator('.jp-Cell-outputArea')
+        out.scroll_into_view_if_needed(); path.parent.mkdir(parents=True, exist_ok=True)
+        out.screenshot(path=str(path)); return path
+
     def screenshot(self, page, path:Path, control:str=None):
         "Screenshot of the widget's cell output (or the whole page); returns the path."
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -328,60 +351,77 @@ def small_png(src:Path, dst:Path, max_width:int=1100, colors:int=128) -> Path:
     im.quantize(colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(dst, optimize=True)
     return dst
 
-def stage(names, dest:Path, drop_slow:bool=False, edit=None) -> Path:
-    "Lay out `dest/nbs/<copies>` with `dest/benchmarks` linked to the project's (notebooks read `../benchmarks/results`)."
+LINKED = ('benchmarks', 'experiments', 'docs')   # project folders the notebooks read (summary.json, images), linked into a stage
+
+def stage(names, # notebooks relative to nbs/, e.g. 'lessons/02_cluster.ipynb'
+          dest:Path, drop_slow:bool=False, edit=None) -> Path:
+    "Lay out `dest/nbs/<copies>` as in the checkout, with the folders of `LINKED` linked to the project's."
     (dest / 'nbs').mkdir(parents=True, exist_ok=True)
-    if not (dest / 'benchmarks').exists(): (dest / 'benchmarks').symlink_to(ROOT / 'benchmarks')
+    for d in LINKED:
+        if (ROOT / d).exists() and not (dest / d).exists(): (dest / d).symlink_to(ROOT / d)
     for n in names: copy_notebook(ROOT / 'nbs' / n, dest / 'nbs' / n, drop_slow, edit)
     return dest
 
-def learner_env() -> dict:
+def git_commit() -> str:
+    "The checkout's commit, with ' (modified)' when tracked files differ from it; None outside git."
+    try:
+        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        return head + (' (modified)' if dirty else '')
+    except (OSError, subprocess.CalledProcessError): return None
+
+def lesson_names(only:str='') -> list: # a regex on file names
+    "The lessons, relative to nbs/, in reading order."
+    return [f'lessons/{p.name}' for p in sorted((ROOT / 'nbs' / 'lessons').glob('[0-9]*.ipynb')) if re.search(only, p.name)]
+
+def learner_env(data:Path=None) -> dict: # a fresh data folder (a fresh clone: no scenes, no cached network); None: the checkout's
     "Kernel environment of a learner's checkout: the data folders the notebooks would find beside the project."
     env = {k: os.environ[k] for k in ('CCT_NB_DATA', 'CCT_NB_CAMVID', 'CCT_NB_LONG_RUNS') if k in os.environ}
+    if data is not None: env['CCT_NB_DATA'] = str(data)
     camvid = ROOT.parent / 'shared' / 'data' / 'camvid'
     if camvid.is_dir():   # the copies live outside the project, so name the folder they would find from nbs/
         env.setdefault('CCT_NB_CAMVID', str(camvid))
     return env
 
-def _cached_files() -> set:
-    "Weights the notebooks cache under the data folder (a first run trains them: its time includes that)."
-    from cct_nb.scenes import default_data_root
-    root = default_data_root()
-    return {str(p.relative_to(root)) for p in root.glob('**/*.pth')} if root.is_dir() else set()
+def _cached_files(root:Path) -> set:
+    "Weights the notebooks cache under the data folder `root` (a first run trains them: its time includes that)."
+    return {str(p.relative_to(root)) for p in Path(root).glob('**/*.pth')} if Path(root).is_dir() else set()
 
 def time_notebooks(only:str='', out:Path=None, timeout:float=3 * 3600, long_runs:bool=False) -> dict:
-    "Run every notebook (all cells, no IN_TEST) in a fresh kernel in JupyterLab; record seconds, CPU seconds and problems."
+    "Run every lesson (all cells, no IN_TEST) in a fresh kernel in JupyterLab, in order, as on a fresh clone; record seconds, CPU seconds and problems."
     sys.path.insert(0, str(ROOT / 'benchmarks'))
     from _bench import machine
-    names = sorted(p.name for p in (ROOT / 'nbs').glob('*.ipynb') if re.search(only, p.name))
-    rows, tmp, env = [], Path(tempfile.mkdtemp(prefix='cct_lab_time_')), learner_env()
+    names = lesson_names(only)
+    tmp = Path(tempfile.mkdtemp(prefix='cct_lab_time_'))
+    data = tmp / 'data'; data.mkdir()                    # a fresh clone's data folder: the first lesson that needs the network trains it
+    rows, env = [], learner_env(data)
     if long_runs: env['CCT_NB_LONG_RUNS'] = '1'
     else: env.pop('CCT_NB_LONG_RUNS', None)
     res = dict(command=' '.join(sys.argv), what='seconds from Run All Cells to an idle kernel in JupyterLab, all cells, '
                + ('the long #| slow cells run (CCT_NB_LONG_RUNS=1)' if long_runs else "the long #| slow cells skipped as a learner's run skips them (run_long)")
                + ', no IN_TEST, fresh kernel per notebook, in numbered order; cpu_seconds: CPU time of the server and its kernels '
                'during the run (children included); cached_during_run: weights a notebook trained and cached under the data folder '
-               '(a later run loads them)', long_runs=long_runs, machine=machine(),
-               omp_num_threads=os.environ.get('OMP_NUM_THREADS'), env=env, date=time.strftime('%Y-%m-%d %H:%M'), notebooks=rows)
+               '(a later run loads them); fresh_data: the data folder starts empty, as on a fresh clone', fresh_data=True, long_runs=long_runs, machine=machine(),
+               omp_num_threads=os.environ.get('OMP_NUM_THREADS'), env=env, date=time.strftime('%Y-%m-%d %H:%M'), commit=git_commit(), notebooks=rows)
     def save():   # after every notebook, so an interrupted run keeps what it measured
         if not out: return
         o, r = Path(out), dict(res)
         with open('/proc/loadavg') as f: r['load_average'] = f.read().split()[:3]
         if o.exists():   # keep the other notebooks' rows when only some were re-timed
-            old = {x['notebook']: x for x in json.loads(o.read_text()).get('notebooks', [])}
+            old = {x['notebook']: x for x in json.loads(o.read_text()).get('notebooks', []) if (ROOT / 'nbs' / 'lessons' / x['notebook']).exists()}
             old.update({x['notebook']: x for x in rows}); r['notebooks'] = [old[k] for k in sorted(old)]
         o.write_text(json.dumps(r, indent=1, ensure_ascii=False) + '\n')
     try:
         stage(names, tmp)
         with LabServer(tmp, env) as srv, LabBrowser(srv) as lab:
             for n in names:
-                t0, before, c0 = time.time(), _cached_files(), srv.cpu_seconds()
+                t0, before, c0 = time.time(), _cached_files(data), srv.cpu_seconds()
                 page = lab.open(f'nbs/{n}')
                 secs = lab.run_all(page, timeout)
                 probs = lab.problems(page)
-                rows.append(dict(notebook=n, seconds=round(secs, 1), cpu_seconds=round(srv.cpu_seconds() - c0, 1),
+                rows.append(dict(notebook=Path(n).name, seconds=round(secs, 1), cpu_seconds=round(srv.cpu_seconds() - c0, 1),
                                  wall_with_open=round(time.time() - t0, 1), ok=not probs,
-                                 problems=probs, cached_during_run=sorted(_cached_files() - before)))
+                                 problems=probs, cached_during_run=sorted(_cached_files(data) - before)))
                 print(f"{'OK  ' if not probs else 'FAIL'} {n}: {secs:.0f}s", *probs, sep='\n  ' if probs else ' ', flush=True)
                 page.close(); srv.shutdown_kernels()   # a fresh kernel per notebook
                 save()

@@ -1,10 +1,16 @@
 """Write README.md from nbs/index.ipynb (nbdev's readme_nb), since Quarto (and so nbdev_readme) is not
-available here. Markdown cells are copied as they are; code cells are shown as fenced Python blocks.
+available here. Markdown cells are copied as they are, with links and images relative to the notebook's folder
+(`../docs/x.png`, which JupyterLab resolves from nbs/) rewritten relative to the repository root (`docs/x.png`, which
+the repository page resolves from README.md); code cells are shown as fenced Python blocks.
 `--check` exits 1 when README.md is out of date instead of writing it."""
-import sys, json
+import re, sys, json
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+def root_relative(md:str) -> str:
+    "Markdown links and images written from nbs/ (`](../docs/a.png)`) made relative to the repository root (`](docs/a.png)`)."
+    return re.sub(r'\]\(\.\./', '](', md)
 
 def readme_text(nb_path=ROOT / 'nbs' / 'index.ipynb'):
     "README.md's text from the index notebook."
@@ -13,7 +19,7 @@ def readme_text(nb_path=ROOT / 'nbs' / 'index.ipynb'):
     for c in nb['cells']:
         src = ''.join(c['source']).strip('\n')
         if not src or src.startswith('#| hide'): continue
-        parts.append(src if c['cell_type'] == 'markdown' else f"```python\n{src}\n```")
+        parts.append(root_relative(src) if c['cell_type'] == 'markdown' else f"```python\n{src}\n```")
     return '<!-- generated from nbs/index.ipynb by scripts/sync_readme.py: edit the notebook, not this file -->\n\n' + '\n\n'.join(parts) + '\n'
 
 if __name__ == '__main__':

@@ -13,3 +13,19 @@ def camvid_root():
 
 def pytest_configure(config):
     config.addinivalue_line('markers', 'browser: JupyterLab in headless Chromium (tests/test_browser.py; needs chromium and playwright)')
+
+class DtypeWatch:
+    "A TorchFunctionMode recording every tensor a torch function returns that is floating with another dtype, or on another device."
+    def __new__(cls, dtype, device):
+        from torch.overrides import TorchFunctionMode
+        import torch
+        class _Watch(TorchFunctionMode):
+            def __init__(self):
+                super().__init__(); self.dtype, self.device, self.bad = dtype, torch.device(device), []
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                out = func(*args, **(kwargs or {}))
+                for o in (out if isinstance(out, (tuple, list)) else (out,)):
+                    if isinstance(o, torch.Tensor) and ((o.is_floating_point() and o.dtype != self.dtype) or o.device != self.device):
+                        self.bad.append((getattr(func, '__name__', str(func)), o.dtype, o.device))
+                return out
+        return _Watch()

@@ -1,14 +1,17 @@
-"""The notebooks as a learner meets them: JupyterLab in headless Chromium, widgets included.
+"""The lessons as a learner meets them on a fresh clone: JupyterLab in headless Chromium, widgets included.
 
-For every notebook with an ipywidgets explorer: start JupyterLab on 127.0.0.1 over a temporary copy, open the notebook,
-Run → Run All Cells, check that no cell raised, then move the explorer's controls (a dropdown, a slider) and check that
-the figure it shows changed and that nothing was reported (a callback's traceback lands in JupyterLab's Log Console).
-Under `nbdev_test` an Output widget captures nothing, so this is the only test of the widget UI itself.
+Starts JupyterLab on 127.0.0.1 over a temporary copy of the lessons, with an empty data folder (as on a fresh clone: no
+scenes, no cached course network, so the first lesson that needs the network trains it), opens every lesson in reading
+order in a fresh kernel, runs Run → Run All Cells, and fails on a cell that raised, on a lesson over its time budget
+(`BUDGET_S`, the course's promise of under three minutes per lesson on 2 cores), or on a widget whose figure does not
+change when a control is moved (a callback's traceback lands in JupyterLab's Log Console, which is read too). Under
+`nbdev_test` an Output widget captures nothing, so this is the only test of the widget UI itself.
 
-By default the copies leave out the `#| slow` cells, as `make test` runs the notebooks; `CCT_NB_BROWSER_FULL=1`
-(`make browser-test`) runs every cell. Screenshots go to `test_out/browser/`; `CCT_NB_SCREENSHOTS=docs/screenshots`
-(`make screenshots`) also writes the small PNGs the README shows. Needs Debian's `chromium` and pip's `playwright`;
-without them the tests skip with the reason, except in CI (`CI` set), where they fail.
+Each lesson is then saved from JupyterLab with its outputs, and `test_site_renders_every_lesson` renders those copies
+to the static site of `scripts/build_site.py` and checks every page in Chromium (it loads, every image loads, no error
+output). Screenshots go to `test_out/browser/`; `CCT_NB_SCREENSHOTS=docs/screenshots` (`make screenshots`) also
+writes the small PNGs the README shows. Needs Debian's `chromium` and pip's `playwright`; without them the tests skip
+with the reason, except in CI (`CI` set), where they fail.
 """
 import json, os, shutil, sys, time
 from pathlib import Path
@@ -19,21 +22,25 @@ sys.path.insert(0, str(ROOT / 'scripts'))
 import lab_browser as lb
 
 pytestmark = pytest.mark.browser
-FULL = os.environ.get('CCT_NB_BROWSER_FULL') == '1'
 OUT = ROOT / 'test_out' / 'browser'
+EXECUTED = OUT / 'executed'                 # the lessons saved from JupyterLab with their outputs (the site is built from them)
+BUDGET_S = 180                               # Run All of one lesson, first training of the course network included
+LESSONS = lb.lesson_names()
 
 # What each explorer offers a learner to move, in order: (kind, the control's description, target or None for "another")
 EXPLORERS = {
-    '02_cluster.ipynb': [('dropdown', 'image', None), ('slider', 'patch', 0.8)],
-    '06_perturbations.ipynb': [('dropdown', 'model', 'trained (scenes)'), ('slider', 'noise r', 0.8),
-                               ('dropdown', 'perturbation', 'Con-Msk (context)')],
-}
-# With every cell (`CCT_NB_BROWSER_FULL=1`) the explorers also offer the trained networks
-EXPLORERS_FULL = {'02_cluster.ipynb': [('dropdown', 'network', 'trained')]}
+    'lessons/02_cluster.ipynb': [('dropdown', 'image', None), ('slider', 'patch', 0.8), ('dropdown', 'network', 'untrained'),
+                                 ('dropdown', 'network', 'trained')],
+    'lessons/06_perturbations.ipynb': [('dropdown', 'model', 'untrained resnet18'), ('slider', 'noise r', 0.8),
+                                       ('dropdown', 'perturbation', 'G-Cutout (cutout)'), ('dropdown', 'model', 'trained (scenes)')],
+}   # each ends on the trained network: the README shows the explorers as they are left
+# Outputs the README shows: {lesson: (file stem, text of the code cell whose output is shot)}; the explorers are shot after their moves
+README_SHOTS = {'lessons/07_train.ipynb': [('cct', 'draw_fig3();'), ('07_train_run', 'predict_masks(l.model')],
+                'lessons/08_results.ipynb': [('results', 'plot_paired(paired)')]}
 
 def test_every_widget_notebook_is_checked():
-    "A new notebook with a widget must get an entry in EXPLORERS (what to move), or this browser test would miss it."
-    found = {p.name for p in sorted((ROOT / 'nbs').glob('*.ipynb')) if lb.has_widgets(p)}
+    "A new lesson with a widget must get an entry in EXPLORERS (what to move), or this browser test would miss it."
+    found = {n for n in LESSONS if lb.has_widgets(ROOT / 'nbs' / n)}
     assert found == set(EXPLORERS), f'widget notebooks {sorted(found)} but EXPLORERS lists {sorted(EXPLORERS)}'
 
 def test_server_is_stopped_with_its_kernels_when_a_test_fails(tmp_path):
@@ -90,29 +97,29 @@ def _missing() -> str:
     return '; '.join(why)
 
 def _broken_callback(cells):
-    "After the cell that displays the explorer, make its update (what every control calls) raise."
-    i = max(i for i, c in enumerate(cells) if c['cell_type'] == 'code' and '_ex.widget()' in ''.join(c['source']))
-    return cells[:i + 1] + [lb.code_cell("def _broken(): raise RuntimeError('deliberately broken widget callback')\n"
-                                         "_ex.update = _broken")] + cells[i + 1:]
+    "At the end of the notebook (after every cell that moves the explorer itself), make its update (what every control calls) raise."
+    assert any(c['cell_type'] == 'code' and '_ex.widget()' in ''.join(c['source']) for c in cells), 'the explorer is not shown as _ex.widget()'
+    return cells + [lb.code_cell("def _broken(*a, **k): raise RuntimeError('deliberately broken widget callback')\n_ex.update = _broken")]
 
 def _broken_cell(cells):
     "The imports, then a cell that raises, then the rest (which must not run)."
-    i = next(i for i, c in enumerate(cells) if c['cell_type'] == 'code' and 'import matplotlib' in ''.join(c['source']))
+    i = next(i for i, c in enumerate(cells) if c['cell_type'] == 'code' and 'import' in ''.join(c['source']))
     return cells[:i + 1] + [lb.code_cell("raise ValueError('deliberately broken cell')")] + cells[i + 1:i + 4]
 
 @pytest.fixture(scope='module')
 def lab(tmp_path_factory):
-    "One JupyterLab (free port, its own pid, stopped even when a test fails) and one Chromium for the module."
+    "One JupyterLab (free port, its own pid, stopped even when a test fails) over the lessons and a fresh data folder, one Chromium."
     why = _missing()
     if why:
         if os.environ.get('CI'): pytest.fail(f'the browser test must run in CI: {why}')
         pytest.skip(why)
-    root = tmp_path_factory.mktemp('lab')
-    lb.stage(EXPLORERS, root, drop_slow=not FULL)
-    lb.copy_notebook(ROOT / 'nbs' / '02_cluster.ipynb', root / 'nbs' / 'broken_callback.ipynb', True, _broken_callback)
-    lb.copy_notebook(ROOT / 'nbs' / '02_cluster.ipynb', root / 'nbs' / 'broken_cell.ipynb', True, _broken_cell)
-    OUT.mkdir(parents=True, exist_ok=True)
-    with lb.LabServer(root, lb.learner_env()) as server, lb.LabBrowser(server) as browser:
+    root, data = tmp_path_factory.mktemp('lab'), tmp_path_factory.mktemp('data')
+    lb.stage(LESSONS, root)
+    lb.copy_notebook(ROOT / 'nbs' / 'lessons' / '02_cluster.ipynb', root / 'nbs' / 'lessons' / 'broken_callback.ipynb', True, _broken_callback)
+    lb.copy_notebook(ROOT / 'nbs' / 'lessons' / '02_cluster.ipynb', root / 'nbs' / 'lessons' / 'broken_cell.ipynb', True, _broken_cell)
+    shutil.rmtree(EXECUTED, ignore_errors=True); EXECUTED.mkdir(parents=True)
+    with lb.LabServer(root, lb.learner_env(data)) as server, lb.LabBrowser(server) as browser:
+        browser.root = root
         yield browser
         (OUT / 'server.log').write_text(server.log_text())
     assert server.proc is None   # stopped
@@ -125,31 +132,62 @@ def _run(lab, name:str, timeout:float=1800):
 def _close(lab, page):
     page.close(); lab.server.shutdown_kernels()
 
-@pytest.mark.parametrize('name', sorted(EXPLORERS))
-def test_explorer_in_jupyterlab(lab, name):
+def _shoot(path:Path):
+    "Keep a small copy of a screenshot for the README when `CCT_NB_SCREENSHOTS` names the folder."
+    if os.environ.get('CCT_NB_SCREENSHOTS'):
+        small = lb.small_png(path, ROOT / os.environ['CCT_NB_SCREENSHOTS'] / path.name)
+        assert small.stat().st_size < 250_000, f'{small} is {small.stat().st_size} bytes'
+
+@pytest.mark.parametrize('name', LESSONS)
+def test_lesson_in_jupyterlab(lab, name):
+    "Run All on a fresh kernel: no error, within the budget; explorers move; the lesson is saved with its outputs for the site."
     page, secs = _run(lab, name)
+    stem = Path(name).stem
     try:
-        report = dict(notebook=name, all_cells=FULL, run_all_seconds=round(secs, 1), moves=[])
+        report = dict(notebook=name, run_all_seconds=round(secs, 1), budget_seconds=BUDGET_S, moves=[])
         probs = lab.problems(page)
         assert not probs, f'{name} in JupyterLab:\n' + '\n'.join(probs)
-        for kind, control, to in EXPLORERS[name] + (EXPLORERS_FULL.get(name, []) if FULL else []):
+        for kind, control, to in EXPLORERS.get(name, []):
             r = lab.move_control(page, kind, control, to)
             report['moves'].append({k: v for k, v in r.items() if k != 'problems'})
             assert not r['problems'], f"{name}: {kind} {control!r}:\n" + '\n'.join(r['problems'])
             assert r['changed']
-        shot = lab.screenshot(page, OUT / f'{Path(name).stem}.png', control)
-        if os.environ.get('CCT_NB_SCREENSHOTS'):
-            small = lb.small_png(shot, ROOT / os.environ['CCT_NB_SCREENSHOTS'] / shot.name)
-            assert small.stat().st_size < 200_000, f'{small} is {small.stat().st_size} bytes'
-        (OUT / f'{Path(name).stem}.json').write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        if name in EXPLORERS: _shoot(lab.screenshot(page, OUT / f'{stem}.png', EXPLORERS[name][-1][1]))
+        for shot, contains in README_SHOTS.get(name, []):
+            _shoot(lab.cell_output_screenshot(page, contains, OUT / f'{shot}.png'))
+        saved = lab.save(page, lab.root / 'nbs' / name)
+        shutil.copy(saved, EXECUTED / Path(name).name)
+        (OUT / f'{stem}.json').write_text(json.dumps(report, indent=1, ensure_ascii=False))
+        assert secs <= BUDGET_S, f'{name}: Run All took {secs:.0f} s, over the budget of {BUDGET_S} s'
     except BaseException:
-        page.screenshot(path=str(OUT / f'{Path(name).stem}_failed.png'), full_page=False)
+        page.screenshot(path=str(OUT / f'{stem}_failed.png'), full_page=False)
         raise
     finally: _close(lab, page)
 
+def test_site_renders_every_lesson(lab):
+    "The static site built from the lessons JupyterLab saved: every page loads, every image loads, no error output."
+    import build_site
+    missing = [n for n in LESSONS if not (EXECUTED / Path(n).name).exists()]
+    assert not missing, f'lessons not saved by the JupyterLab runs above: {missing}'
+    site = OUT / 'site'
+    report = build_site.build_site(site, executed=EXECUTED)
+    assert [p for p in report['pages'] if p['errors']] == [], report
+    page, problems = lab.browser.new_page(), []
+    try:
+        for p in report['pages'] + [{'page': 'index.html'}]:
+            page.goto((site / p['page']).as_uri())
+            page.wait_for_load_state('load')
+            imgs = page.evaluate("() => [...document.images].map(i => ({src: i.src.slice(0, 80), ok: i.complete && i.naturalWidth > 0}))")
+            problems += [f"{p['page']}: an image did not load: {i['src']}" for i in imgs if not i['ok']]
+            if page.locator('[data-mime-type="application/vnd.jupyter.stderr"]:has-text("Traceback")').count(): problems.append(f"{p['page']}: a traceback")
+            if p['page'] not in ('index.html', 'index_notebook.html') and not imgs: problems.append(f"{p['page']} shows no figure")
+    finally: page.close()
+    (OUT / 'site_check.json').write_text(json.dumps(problems, indent=1))
+    assert not problems, '\n'.join(problems)
+
 def test_browser_check_reports_a_broken_callback(lab):
     "A copy of 02_cluster whose explorer callback raises: the cells all run, but moving a control must be reported."
-    page, _ = _run(lab, 'broken_callback.ipynb')
+    page, _ = _run(lab, 'lessons/broken_callback.ipynb')
     try:
         assert lab.problems(page) == []                 # every cell ran: only the widget is broken
         r = lab.move_control(page, 'slider', 'patch', 0.8, timeout=60)
@@ -159,7 +197,7 @@ def test_browser_check_reports_a_broken_callback(lab):
     finally: _close(lab, page)
 
 def test_browser_check_reports_a_cell_that_raised(lab):
-    page, _ = _run(lab, 'broken_cell.ipynb', timeout=300)
+    page, _ = _run(lab, 'lessons/broken_cell.ipynb', timeout=300)
     try:
         probs = lab.problems(page)
         assert any('raised' in p and 'ValueError: deliberately broken cell' in p for p in probs), probs

@@ -13,7 +13,7 @@ ENV = os.environ | {'OMP_NUM_THREADS': '1'}
 
 # One script, run by `torchrun --nproc_per_node 2` and, for the reference, in one process. BatchNorm is frozen in the
 # baseline comparison (`bn='frozen'`: per-image computation; SyncBatchNorm is GPU-only) and the masks have no void pixels,
-# so that 2 processes x batch 4 must give the weights of 1 process x batch 8 (see 12_distributed).
+# so that 2 processes x batch 4 must give the weights of 1 process x batch 8 (see nbs/reference/distributed.ipynb).
 WORKER = '''
 import sys, json, torch
 from fastai.torch_core import set_seed

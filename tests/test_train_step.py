@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest, torch
 from cct_nb.data import DATASETS
 from cct_nb.perturbations import CCT_PERTURBATIONS
-from cct_nb.train import cct_model, CCTLoss, UnlabeledBranch
+from cct_nb.train import cct_model, CCTLoss
+from cct_nb.lean import UnlabeledBranch
 
 INFO = DATASETS['scenes']
 

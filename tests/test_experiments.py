@@ -1,0 +1,227 @@
+"The lab log's analysis (experiments/analysis.py): its rules and tables on made-up gaps and records, and summary.json's schema."
+import copy, json, sys
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / 'experiments'))
+import analysis as A
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt
+
+SUMMARY = ROOT / 'experiments' / 'summary.json'
+EX = pd.Series([2.0, 3.0, 2.5, 3.5, 2.8, 3.1, 2.2, 2.9, 3.3, 2.6], index=range(10, 20))   # made-up gaps, points
+
+# ------------------------------------------------------------------------------------------------ the rules fixed in advance
+def test_fixed_test_final_and_interim_looks(capsys):
+    assert A.fixed_test(EX, range(10, 20)) is True                              # all in, clearly ahead: met at p < 0.05
+    assert A.fixed_test(EX.iloc[:4], range(10, 20)) is False                    # the same lead on 4 seeds: p = 0.003 is not < 0.001
+    assert 'nothing is decided until seeds 10-19 are all in' in capsys.readouterr().out
+    assert A.fixed_test(-EX.iloc[:8], range(10, 20)) is False                   # behind on 8 of 10: not met, and no longer reachable
+    assert 'can no longer be met' in capsys.readouterr().out
+    with pytest.raises(AssertionError): A.fixed_test(EX, range(10, 15))          # seeds that were not planned
+
+def test_the_scan_may_take_equal_gaps_as_the_best_case():
+    rng = np.random.default_rng(0)                                              # for a given sum, equal gaps have the smallest spread, so the smallest p
+    for so_far in (EX.iloc[:4].values, -EX.iloc[:8].values):
+        for x in rng.uniform(0, 50, 20):
+            m = 10 - len(so_far); un = x + rng.normal(0, 5, m); un += x - un.mean()
+            assert stats.ttest_1samp(np.r_[so_far, un], 0.).pvalue >= stats.ttest_1samp(np.r_[so_far, [x] * m], 0.).pvalue
+
+def test_paired_t_power_against_simulation():
+    assert A.paired_t_power(0., 1., 10) == pytest.approx(0.05, abs=1e-9)        # no effect: the test's own false-positive rate
+    sim = stats.ttest_1samp(np.random.default_rng(0).normal(1.4, 2.0, (20000, 10)), 0., axis=1).pvalue
+    assert (sim < 0.05).mean() == pytest.approx(A.paired_t_power(1.4, 2.0, 10), abs=0.015)
+    assert A.paired_t_power(1.4, 2.0, 16) > A.paired_t_power(1.4, 2.0, 10)
+
+def test_futility_rule():
+    fx = pd.Series([-1.5, 2.0, -0.5, 1.0, 0.5, -2.0, 3.0, -1.0], index=range(40, 48))   # mean +0.19
+    assert A.futility_at(fx.iloc[:7], range(40, 48)) is None                   # 7 of 8 in: the rule waits
+    assert A.futility_at(fx.drop(44), range(40, 48)) is None                   # 8 in, but not 40-47: it waits for 44
+    assert A.futility_at(fx, range(40, 48)) is False                           # mean above 0: go on
+    assert A.futility_at(pd.Series([-1., 1., -2., 2., .5, -.5, 3., -3.], index=range(40, 48)), range(40, 48)) is True   # mean exactly 0: stop
+    assert A.futility_at(-fx, range(40, 48)) is True                           # mean below 0: stop
+    assert A.futility_at(pd.concat([-fx, pd.Series([40., 40.], index=[48, 49])]), range(40, 48)) is True   # later seeds do not count
+
+def test_probe_reading():
+    assert A.probe_reading(pd.Series([3., 2., 4., -1.])).split(':')[0] == 'promising'
+    assert A.probe_reading(pd.Series([9., -1., -1., 1.])) == 'inconclusive'     # a mean of +2 that rests on one seed
+    assert A.probe_reading(pd.Series([1., -1., 0.5, -0.5])).split(':')[0] == 'no gap opens'
+
+def test_gap_interval():
+    m, lo, hi = A.gap_interval(pd.Series([1., 2., 3.]))
+    assert (m, hi - m) == pytest.approx((2., stats.t.ppf(0.975, 2) / 3 ** 0.5), abs=1e-12)   # std 1 over 3 seeds
+    assert lo == pytest.approx(2 * m - hi)
+    assert A.gap_interval(pd.Series([1., 2., 3.]), 0.99)[2] > hi
+
+# ------------------------------------------------------------------------------------------------ seeds and tables of the records
+def test_seeds_in():
+    assert A.seeds_in([{'seed': 3, 'config': {'seed': 3}}, {'seeds': [1, 2], 'runs': [{'seed': 7}]}, 5]) == {1, 2, 3, 7}
+
+def _mk(*seeds): return {'runs': [{'seed': s} for s in seeds]}                  # made-up records
+
+def test_check_preregistered_fires(tmp_path):
+    (tmp_path / 'scenes_other.json').write_text(json.dumps({'seeds': [0, 1], 'runs': [{'seed': 0}, {'seed': 1}]}))
+    assert A.check_preregistered(_mk(36, 37), 'made_up.json', range(36, 40), results=tmp_path) == [36, 37]
+    for bad in (_mk(36, 36), _mk(36, 40), _mk(0, 36)):                          # twice, unplanned, not fresh
+        with pytest.raises(AssertionError): A.check_preregistered(bad, 'made_up.json', range(36, 40), results=tmp_path)
+    assert A.seeds_of_other_records('scenes_other.json', results=tmp_path) == set()   # a record is not compared with itself
+
+def test_the_made_up_seeds_are_in_no_record():
+    assert A.seeds_of_other_records(None) & set(range(36, 40)) == set()
+    assert {0, 1, 2} <= A.seeds_of_other_records('scenes_cct_vs_baseline_warm16_32ep.json')
+
+def _run(seed=3, gap=.02, **kw):
+    return {'seed': seed, 'init_miou': .5, 'cct_miou': .62, 'baseline_miou': .6, 'gap': gap, 'cct_seconds': 120., 'baseline_seconds': 60.,
+            'cct_curve': [.5, .55, .6, .62], 'baseline_curve': [.5, .58, .59, .6]} | kw
+
+def test_paired_table_is_consistent():
+    t = A.paired_table({'config': {'epochs': 4}, 'runs': [_run()]}, halfway=True)
+    assert list(t.columns) == ['stage 1', 'CCT', 'baseline', 'gap', 'gap halfway', 'CCT (min)', 'baseline (min)']
+    assert t.loc[3].values == pytest.approx([50, 62, 60, 2, -3, 2, 1], abs=1e-9)   # points and minutes; halfway = after epoch 2 of 4
+    with pytest.raises(AssertionError): A.paired_table({'config': {'epochs': 4}, 'runs': [_run(gap=.05)]})   # a gap that is not CCT − baseline
+
+def test_record_pairs_checks_gaps_and_mean():
+    rec = {'benchmark': 'cct_vs_baseline', 'runs': [_run(0), _run(1, cct_miou=.58, gap=-.02)], 'gap': {'mean': 0.}}
+    assert list(A.record_pairs(rec)['gap']) == pytest.approx([2., -2.])
+    with pytest.raises(AssertionError): A.record_pairs(rec | {'gap': {'mean': .01}})   # the record's mean is not its seeds'
+    abce = {'benchmark': 'abce_baseline', 'runs': [{'seed': 0, 'abce_miou': .6, 'ce_miou': .5, 'gap': .1}], 'gap': {'mean': .1}}
+    assert A.record_pairs(abce).loc[0].values == pytest.approx([60, 50, 10])
+
+def test_class_gaps_follow_the_miou_gap():
+    r = _run(gap=.02, cct_per_class_iou={'a': .64, 'b': .6}, baseline_per_class_iou={'a': .6, 'b': .6})
+    assert A.class_gaps({'runs': [r]}).loc[3].values == pytest.approx([4., 0.])
+    with pytest.raises(AssertionError): A.class_gaps({'runs': [r | {'gap': .03}]})
+
+def test_times_by_cpu(capsys):
+    rec = {'runs': [_run(0), _run(1)], 'merged_from': [{'seeds': [0], 'machine': {'cpu': 'A'}}, {'seeds': [1], 'machine': {'cpu': 'B'}}]}
+    assert A.times_by_cpu(rec) == {0: 'A', 1: 'B'}
+    assert 'on A (one process per core), seeds [0]: CCT 2.0-2.0 min' in capsys.readouterr().out
+    with pytest.raises(AssertionError): A.times_by_cpu(rec | {'merged_from': rec['merged_from'][:1]})   # seed 1 without a source
+
+def test_gap_forest_has_one_dot_per_seed():
+    rows = [('a', pd.Series([1., -2., 3.], index=[0, 1, 2]), True), ('b', pd.Series([0.5, 1.5], index=[5, 6]), False)]
+    ax = A.plot_gap_forest(rows)
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 5
+    assert sorted(np.concatenate([c.get_offsets()[:, 0] for c in ax.collections])) == pytest.approx([-2., 0.5, 1., 1.5, 3.])
+    plt.close('all')
+
+def test_learning_curve_points(tmp_path):
+    f = tmp_path / 'lc.json'
+    f.write_text(json.dumps({'runs': [{'n_labeled': 30, 'miou': .5}, {'n_labeled': 10, 'miou': .3}, {'n_labeled': 30, 'miou': .4}]}))
+    assert A.learning_curve_points(f) == {10: [.3], 30: [.5, .4]}
+
+# ------------------------------------------------------------------------------------------------ the CamVid grid's tables (the old cct_nb.results)
+from cct_nb.data import DATASETS
+CLASSES = DATASETS['camvid'].classes
+
+def _rec(label_kw, n, seed, miou, **kw):
+    base = dict(cell=f'c{n}_{seed}_{miou}', method='cct', seed=seed, n_labeled=n, miou=miou, per_class_iou={c: miou for c in CLASSES})
+    r = base | label_kw | kw
+    return r | {'label': A.cell_label(r)}
+
+@pytest.fixture
+def recs():
+    return [_rec({'method': 'baseline'}, 50, s, m) for s, m in ((0, .30), (1, .32), (2, .28))] + \
+           [_rec({'perturbations': 'cct'}, 50, s, m) for s, m in ((0, .34), (1, .33), (2, .29))] + \
+           [_rec({'perturbations': 'noise:2'}, 20, 0, .25), _rec({'method': 'baseline'}, 20, 0, .20)]
+
+def test_cell_label():
+    assert A.cell_label(dict(method='baseline')) == 'Baseline'
+    assert A.cell_label(dict(method='cct', perturbations='noise:2')) == 'F-Noise'
+    assert A.cell_label(dict(method='cct', perturbations='cct', sup_loss='abce')) == 'CCT full + ab-CE'
+    assert A.cell_label(dict(method='cct', perturbations='cct', unsup_loss='js')) == 'CCT JS'
+    assert A.cell_label(dict(method='cct', perturbations='cct', unsup_loss='mse', pairwise=4)) == 'CCT full + P-Wise'
+    assert A.cell_label(dict(method='cct', perturbations='cct', conf_mask=0.5, class_balance=1.)) == 'CCT full + Conf-Mask + class-balanced (α = 1)'
+
+def test_load_records(tmp_path):
+    (tmp_path / 'ok.jsonl').write_text(json.dumps(_rec({}, 50, 0, 0.3, perturbations='vat:2')) + '\n\n')
+    assert [r['label'] for r in A.load_records(tmp_path / 'ok.jsonl')] == ['I-VAT']
+    (tmp_path / 'bad.jsonl').write_text(json.dumps({'cell': 'x'}) + '\n')
+    with pytest.raises(ValueError, match=r'bad\.jsonl line 1'): A.load_records(tmp_path / 'bad.jsonl')
+    (tmp_path / 'notjson.jsonl').write_text('{\n')
+    with pytest.raises(ValueError, match=r'notjson\.jsonl line 1: not JSON'): A.load_records(tmp_path / 'notjson.jsonl')
+    with pytest.raises(FileNotFoundError, match='none.jsonl'): A.load_records(tmp_path / 'none.jsonl')
+
+def test_summary_and_tables(recs):
+    s = A.summary(recs)
+    assert s[('Baseline', 50)]['mean'] == pytest.approx(30.) and s[('Baseline', 50)]['std'] == pytest.approx(2.)
+    assert s[('CCT full', 50)]['seeds'] == [0, 1, 2]
+    t = A.fig5_table(recs)
+    assert list(t.index) == ['Baseline', 'F-Noise', 'CCT full'] and list(t.columns) == ['n = 20', 'n = 50']
+    assert (t.loc['Baseline', 'n = 50'], t.loc['F-Noise', 'n = 50'], t.loc['F-Noise', 'n = 20']) == ('30.0 ± 2.0 (3)', '—', '25.0')
+    assert A.fig5_table(recs, seeds=[0, 1]).loc['Baseline', 'n = 50'] == '31.0 ± 1.4 (2)'   # seeds 0 and 1 only: 30 and 32
+
+def test_plot_fig5(recs):
+    assert len(A.plot_fig5(recs).patches) == 4                                   # Baseline ×2, F-Noise ×1, CCT full ×1
+    assert len(A.plot_fig5(recs, seeds=[1]).patches) == 2                        # seed 1: Baseline and CCT full at n = 50
+    plt.close('all')
+
+def _verdicts(recs, **kw): c = A.claims(recs, **kw); return dict(zip(c['claim'], c['verdict']))
+BEATS = 'CCT beats the supervised baseline (n = 50, paired seeds)'
+
+def test_claims(recs):
+    v = _verdicts(recs)
+    assert v[BEATS] == 'holds'                                                   # +4, +1, +1 (margin 1: > 1 on average, > 0 on each)
+    assert v['every perturbation alone beats the baseline (n = 20)'] == 'not measured'   # 1 of 7 perturbations run
+    assert v['Table 5: MSE ≈ JS, both above KL (n = 50)'] == 'not measured'
+    assert not any('DropOut decoders' in c or 'Conf-Mask beats' in c for c in v)  # no paired seeds of those
+    assert A.matched(recs, ('Baseline', 'CCT full'), 50) == {'Baseline': 30., 'CCT full': 32.}
+    assert A.matched(recs, ('Baseline', 'F-Noise'), 50) is None
+    pg = A.paired_gaps(recs, 'CCT full', 'Baseline', 50)
+    assert list(pg) == [0, 1, 2] and list(pg.values()) == pytest.approx([4., 1., 1.])
+    seed3 = [r | {'seed': 3, 'miou': r['miou'] - (0.05 if r['label'] == 'CCT full' else 0), 'cell': r['cell'] + 'x'}
+             for r in recs if r['seed'] == 0 and r['n_labeled'] == 50]
+    assert _verdicts(recs + seed3)[BEATS] == 'partly'                            # mean +1.5, seed 3 −1
+    assert _verdicts([r | {'miou': r['miou'] - (0.03 if r['label'] == 'CCT full' else 0)} for r in recs])[BEATS] == 'does not hold'   # mean −1.0
+    drop = [_rec({'perturbations': 'dropout:2'}, 50, s, m) for s, m in ((0, .33), (1, .31), (2, .30))]
+    assert _verdicts(recs + drop)['CCT with the DropOut decoders alone beats the baseline (n = 50, paired seeds)'] == 'partly'   # +3, −1, +2
+    cm = [_rec({'perturbations': 'cct', 'conf_mask': 0.5}, 50, s, m) for s, m in ((0, .36), (1, .35), (2, .31))]
+    assert _verdicts(recs + cm)['CCT with Conf-Mask beats the baseline (n = 50, paired seeds)'] == 'holds'   # +6, +3, +3
+
+def test_per_class_table(recs):
+    pc = A.per_class_table(recs, classes=CLASSES)
+    assert pc.shape == (11, 2) and pc.loc['sky', 'Baseline'] == pytest.approx(30.)
+    assert A.per_class_table(recs, classes=CLASSES, seeds=[1]).loc['sky', 'Baseline'] == pytest.approx(32.)   # seed 1 only
+
+# ------------------------------------------------------------------------------------------------ summary.json
+@pytest.fixture(scope='module')
+def committed():
+    return json.loads(SUMMARY.read_text())
+
+def test_check_summary_accepts_the_committed_file(committed):
+    assert A.read_summary(SUMMARY) == committed
+    ids = [e['id'] for e in committed['paired']]
+    assert ids[-3:] == ['camvid50-seeds0-4', 'camvid50-seeds5-24', 'camvid50-12ep-seeds25-28']
+    fixed = {e['id'] for e in committed['paired'] if e['fixed_in_advance']}
+    assert fixed == {'scenes-warm16-32ep', 'scenes-warm16-16ep-confirm', 'scenes-warm16-16ep-classbal', 'camvid50-seeds5-24', 'camvid50-12ep-seeds25-28'}
+
+def test_summary_gaps_are_the_records(committed):
+    by = {e['id']: e for e in committed['paired']}
+    rec = A.read_record('scenes_cct_vs_baseline_warm16_16ep_confirm.json')
+    assert by['scenes-warm16-16ep-confirm']['gaps'] == pytest.approx([100 * r['gap'] for r in rec['runs']])
+    assert by['scenes-warm16-16ep-confirm']['seeds'] == [r['seed'] for r in rec['runs']]
+
+def _broken(d, how):
+    d = copy.deepcopy(d); how(d); return d
+
+@pytest.mark.parametrize('how, field', [
+    (lambda d: d['paired'][0].pop('gaps'), r'paired\[0\]\.gaps: missing'),
+    (lambda d: d.pop('cluster'), r'cluster: missing'),
+    (lambda d: d['paired'][2]['gaps'].pop(), r'paired\[2\]\.gaps: 4 gaps for 5 seeds'),
+    (lambda d: d['paired'][1]['seeds'].append(99), r'paired\[1\]\.gaps: 3 gaps for 4 seeds'),
+    (lambda d: d['paired'][0].update(ci95=[d['paired'][0]['gap_mean'] + 1, d['paired'][0]['gap_mean'] + 2]), r'paired\[0\]\.ci95: .* not around the mean'),
+    (lambda d: d['paired'][0].update(gap_mean=d['paired'][0]['gap_mean'] + 0.5), r'paired\[0\]\.gap_mean'),
+    (lambda d: d['paired'][0].update(dataset='voc'), r'paired\[0\]\.dataset'),
+    (lambda d: d['paired'][0].update(fixed_in_advance='yes'), r'paired\[0\]\.fixed_in_advance: a bool'),
+    (lambda d: d['claims'][0].update(holds='maybe'), r'claims\[0\]\.holds'),
+    (lambda d: d.update(format='cct_nb-summary/0'), r'format'),
+    (lambda d: d['cluster']['scenes'].update(input=1.5), r'cluster\.scenes'),
+    (lambda d: d['fig5']['rows']['Baseline']['50'].pop(), r'fig5\.rows\.Baseline\.50'),
+])
+def test_check_summary_rejects_corrupted_copies(committed, how, field):
+    with pytest.raises(ValueError, match=field): A.check_summary(_broken(committed, how))
