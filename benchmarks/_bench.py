@@ -3,9 +3,22 @@ import os, platform, statistics, time
 import torch
 
 def machine() -> dict:
-    "CPU model, cores, torch version and threads: recorded with every benchmark result."
+    "CPU model, cores, its bfloat16 instructions, torch version and threads: recorded with every benchmark result."
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
-    return {'cpu': cpu, 'cores': os.cpu_count(), 'torch': torch.__version__, 'threads': torch.get_num_threads()}
+    flags = next((l.split(':', 1)[1].split() for l in open('/proc/cpuinfo') if l.startswith('flags')), [])
+    return {'cpu': cpu, 'cores': os.cpu_count(), 'bf16': sorted(f for f in flags if f in ('avx512_bf16', 'amx_bf16')),
+            'torch': torch.__version__, 'threads': torch.get_num_threads()}
+
+def git_commit() -> str:
+    "HEAD of the checkout this script runs from, with ' (modified)' when tracked files differ; None outside git."
+    import subprocess
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=root, capture_output=True, text=True).stdout.strip()
+        return head + (' (modified)' if dirty else '')
+    except (OSError, subprocess.CalledProcessError): return None
 
 def timed(f): # a function of no arguments
     "Wall and process-CPU seconds of one call of `f` (the timing every step benchmark uses)."

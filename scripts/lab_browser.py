@@ -55,6 +55,10 @@ LAB_SETTINGS = {
     '@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings': {'enabled': False},
 }
 
+def kernel_env() -> dict:
+    "The environment of the server and its kernels: this process's, as a learner's kernel would have it (no test mode, every core: a test runner's IN_TEST or thread limit must not leak into the lessons), no Jupyter settings of the user's."
+    return {k: v for k, v in os.environ.items() if not k.startswith(('JUPYTER', 'JPY_')) and k not in ('IN_TEST', 'OMP_NUM_THREADS', 'MKL_NUM_THREADS')}
+
 class LabServer:
     "A tokenless JupyterLab on 127.0.0.1 over `root`, started and stopped by process id (a context manager)."
     def __init__(self, root:Path, # folder served (notebooks are opened relative to it)
@@ -72,7 +76,7 @@ class LabServer:
         settings = self.home / 'settings'
         for rel, v in LAB_SETTINGS.items():
             (settings / rel).parent.mkdir(parents=True, exist_ok=True); (settings / rel).write_text(json.dumps(v))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(('JUPYTER', 'JPY_'))}
+        env = kernel_env()
         env.update(JUPYTER_CONFIG_DIR=str(self.home / 'config'), JUPYTER_DATA_DIR=str(self.home / 'data'),
                    JUPYTER_RUNTIME_DIR=str(self.home / 'runtime'), IPYTHONDIR=str(self.home / 'ipython'),
                    PYDEVD_DISABLE_FILE_VALIDATION='1', PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
@@ -362,14 +366,6 @@ def stage(names, # notebooks relative to nbs/, e.g. 'lessons/02_cluster.ipynb'
     for n in names: copy_notebook(ROOT / 'nbs' / n, dest / 'nbs' / n, drop_slow, edit)
     return dest
 
-def git_commit() -> str:
-    "The checkout's commit, with ' (modified)' when tracked files differ from it; None outside git."
-    try:
-        head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        return head + (' (modified)' if dirty else '')
-    except (OSError, subprocess.CalledProcessError): return None
-
 def lesson_names(only:str='') -> list: # a regex on file names
     "The lessons, relative to nbs/, in reading order."
     return [f'lessons/{p.name}' for p in sorted((ROOT / 'nbs' / 'lessons').glob('[0-9]*.ipynb')) if re.search(only, p.name)]
@@ -390,7 +386,7 @@ def _cached_files(root:Path) -> set:
 def time_notebooks(only:str='', out:Path=None, timeout:float=3 * 3600, long_runs:bool=False) -> dict:
     "Run every lesson (all cells, no IN_TEST) in a fresh kernel in JupyterLab, in order, as on a fresh clone; record seconds, CPU seconds and problems."
     sys.path.insert(0, str(ROOT / 'benchmarks'))
-    from _bench import machine
+    from _bench import machine, git_commit
     names = lesson_names(only)
     tmp = Path(tempfile.mkdtemp(prefix='cct_lab_time_'))
     data = tmp / 'data'; data.mkdir()                    # a fresh clone's data folder: the first lesson that needs the network trains it

@@ -34,8 +34,9 @@ def run_notebooks(flags: str, only: str, n_workers: int):
     print(f"notebooks: {len(nbs) - len(failed)} passed, {len(failed)} failed in {time.time() - t0:.0f}s", flush=True)
     return len(nbs) - len(failed), len(failed)
 
-def run_pytest():
-    r = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests'], capture_output=True, text=True)
+def run_pytest(env:dict):
+    "pytest on tests/ in `env`: the environment this script started with (no IN_TEST, no thread limit: the browser test runs the lessons as a learner does)."
+    r = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'tests'], capture_output=True, text=True, env=env)
     sys.stdout.write(r.stdout[-6000:]); sys.stderr.write(r.stderr[-3000:])
     counts = {k: 0 for k in ('passed', 'failed', 'skipped', 'error', 'errors')}
     last = [l for l in r.stdout.splitlines() if re.search(r'\d+ (passed|failed|skipped|error)', l)]
@@ -54,9 +55,10 @@ if __name__ == '__main__':
     a = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix='cct_nb-tests-')
     os.environ['TMPDIR'] = tempfile.tempdir = tmp   # the notebook workers and pytest inherit it
+    pytest_env = dict(os.environ)                   # before run_notebooks sets IN_TEST and one thread per worker
     try:
         np_, nf = run_notebooks(a.flags, a.only, a.n_workers)
-        pp, pf, ps = (0, 0, 0) if a.no_pytest else run_pytest()
+        pp, pf, ps = (0, 0, 0) if a.no_pytest else run_pytest(pytest_env)
     finally:
         if a.keep_tmp: print(f"temporary files kept in {tmp}")
         else: shutil.rmtree(tmp, ignore_errors=True)

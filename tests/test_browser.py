@@ -43,6 +43,12 @@ def test_every_widget_notebook_is_checked():
     found = {n for n in LESSONS if lb.has_widgets(ROOT / 'nbs' / n)}
     assert found == set(EXPLORERS), f'widget notebooks {sorted(found)} but EXPLORERS lists {sorted(EXPLORERS)}'
 
+def test_lessons_run_as_a_learner_runs_them(monkeypatch):
+    "Under `make test` the notebooks run with IN_TEST and one thread each; the JupyterLab kernels of this test get neither."
+    monkeypatch.setenv('IN_TEST', '1'); monkeypatch.setenv('OMP_NUM_THREADS', '1')
+    env = lb.kernel_env()
+    assert 'IN_TEST' not in env and 'OMP_NUM_THREADS' not in env and env['PATH'] == os.environ['PATH']
+
 def test_server_is_stopped_with_its_kernels_when_a_test_fails(tmp_path):
     "The server runs in its own session; leaving the `with` block by an exception stops it and its kernel, by pid."
     import psutil, urllib.request

@@ -30,7 +30,7 @@ def test_unsupervised_loss_never_trains_the_main_decoder(fused):
     L = loss(m(torch.randn(2, 3, 32, 48), torch.randn(2, 3, 32, 48)), torch.full((2, 32, 48), 255))
     L.backward()
     assert loss.last['L_s'] == 0. and loss.last['L_u'] > 0
-    assert float(L) == pytest.approx(30 * loss.last['L_u'], rel=1e-4)
+    assert L.item() == pytest.approx(30 * loss.last['L_u'], rel=1e-4)
     assert all(p.grad is None or p.grad.abs().sum() == 0 for p in m.decoder.parameters()), 'L_u must not train g'
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in m.encoder.parameters())
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in m.aux.parameters())
