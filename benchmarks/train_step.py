@@ -1,42 +1,56 @@
-"""Issue 9: one CCT training step of the paper's setting on this CPU, lean (the default) and straightforward.
+"""One CCT training step of the paper's setting on this CPU: cct_nb and, with `--official DIR`, the official code, side by side in one run.
 
-Setting (the issue's): random-init ResNet-50 with output stride 8 + PSP, 21 classes (PASCAL VOC, background = stuff),
-the 30 auxiliary decoders of Table 12 ("CCT": F-Noise 6, F-Drop 6, DropOut 6, Obj-Msk 2, Con-Msk 2, G-Cutout 6,
-I-VAT 2), MSE consistency with w_u = 30, 2 labeled + 2 unlabeled images of SIZE x SIZE, SGD (momentum 0.9, weight
-decay 1e-4), `--threads` torch threads (2, as in the issue).
+Setting: ResNet-50 with output stride 8 + PSP from random weights, 21 classes (PASCAL VOC, background = stuff), the 30
+auxiliary decoders of Table 12 (F-Noise 6, F-Drop 6, DropOut 6, Obj-Msk 2, Con-Msk 2, G-Cutout 6, I-VAT 2), MSE
+consistency with w_u = 30, 2 labeled + 2 unlabeled images of SIZE x SIZE, SGD (lr 0.01, momentum 0.9, weight decay 1e-4),
+`--threads` torch threads. A step is `opt.zero_grad(); loss.backward(); opt.step()` with the loss of each implementation:
+  cct_nb:sup            `segmentation_net` (encoder + main decoder) with cross-entropy
+  cct_nb:semi           `cct_model(...)` + `CCTLoss`: the lean step (what `cct_learner` runs)
+  cct_nb:semi_straight  the same with `fused=False`: the straightforward step (30 full-resolution aux logits, one backward)
+  official:sup          the official `models.model.CCT` in its 'supervised' mode (its forward computes the loss)
+  official:semi         the official `CCT` in its 'semi' mode, Table 12's decoders from its `configs/config.json`
+  cct_nb:decoders       the auxiliary part alone on a fixed z: one main decoder forward + backward against the 30 auxiliary
+                        decoders with their perturbations and losses, lean (`aux_consistency`) and straightforward
+Speed options (`--options`), applied alike to both implementations:
+  fp32           eager float32, the reference
+  channels_last  model and inputs in the channels-last memory format
+  bf16           the forward pass and the loss inside `torch.autocast('cpu', torch.bfloat16)` (the backward outside, as fastai does);
+                 cct_nb keeps its lean step under autocast
+  compile        the encoder compiled in place (`encoder.compile()`, torch.compile's default mode); its compile time is
+                 measured (first steps minus a steady step) and reported with the number of steps that pay it back
 
-A step is `opt.zero_grad(); loss_func(model(x_l, x_u), y_l).backward(); opt.step()`. Configurations:
-  sup            the supervised step: `segmentation_net` (encoder + main decoder) with cross-entropy
-  semi           the semi-supervised step as `cct_learner` runs it: `cct_model(...)` (fused=True, the lean step) + `CCTLoss`
-  semi_straight  the same with `fused=False`: the straightforward step (30 full-resolution aux logits, one backward)
-  interleaved    sup, semi and semi_straight built in one process and stepped in turn, one step each: the ratios
-                 semi / sup from these step pairs are the robust ones on a shared machine (a change of load hits
-                 both steps of a pair alike); its memory is not reported
-  decoders       the auxiliary part alone, on a fixed z (2, 512, SIZE/8, SIZE/8) that requires grad: one main
-                 decoder forward + backward (`main(z).sum()`, and with its cross-entropy), the 30 auxiliary decoders
-                 with their perturbations and MSE losses forward + backward the lean way (`aux_consistency`) and the
-                 straightforward way (`AuxiliaryDecoders` + `unsupervised_loss`), interleaved in one process; memory:
-                 peak bytes of tensors created during one call (TorchDispatchMode of benchmarks/aux_decoders.py)
+Every (implementation, step, size, option) runs in its own process (`--child`), so the peak resident set size the OS
+reports for it (VmHWM of /proc/self/status, at the end of the child) is that configuration's own, model and imports
+included. Time: the median over `--steps` steps after `--warmup` steps, wall clock (and process CPU time). With
+`--rounds R` every configuration runs R times, in turn, so a change of load hits both implementations of a round alike;
+ratios are the medians over rounds of the per-round ratios. Without `--official` the record holds cct_nb's own ratios
+only (semi / sup, lean / straightforward, auxiliary part / main decoder) and no speed-up against figures it did not measure.
 
-Every configuration runs in its own process (`--child`), so the peak resident set size the OS reports for it
-(`VmHWM` of /proc/self/status, read at the end of the child) is that configuration's, model and imports included.
-Time: the median over `--steps` steps after `--warmup` steps, wall clock (and process CPU time, which a shared machine
-inflates less). With `--rounds R` the configurations are run R times in turn and the ratios (semi / sup) are the
-median of the per-round ratios, so that a change of load hits both sides of a ratio alike.
+The official code (github.com/yassouali/CCT) is never part of this repository: `--official DIR` names a user's own
+clone. What its import needs, done in the child process that runs it and nowhere else:
+  - its `utils/losses.py` must import: at the clone's latest commit it mixes tabs and spaces (TabError); the file of
+    commit ef938b5 imports (`git -C DIR checkout ef938b5 -- utils/losses.py`); the child stops with that advice otherwise;
+  - `torch.utils.tensorboard` (its trainer's writer) and `dominate` (its HTML log) are stubbed with empty modules: the
+    benchmark builds the model and never the trainer;
+  - `pretrained=None` (its Encoder would otherwise download ImageNet weights);
+  - OpenCV (`opencv-python-headless`, pip) must be installed: its G-Cutout calls `cv2.findContours` in every step;
+  - the unsupervised weight is a constant 30 (its `consistency_weight` ramp, past the ramp-up), its optimizer SGD with
+    its two parameter groups (backbone at lr/10), as its trainer builds them.
 
-Run from the project root:  .venv/bin/python benchmarks/train_step.py [--sizes 160,320] [--steps 5] [--rounds 1]
-(about a quarter of an hour on an idle machine with the defaults).
-Writes benchmarks/results/train_step.json (with a markdown table experiments/speed.ipynb prints).
+Run from the project root:
+    .venv/bin/python benchmarks/train_step.py --official ~/src/CCT --rounds 2      (about an hour on an idle 2-core machine)
+    .venv/bin/python benchmarks/train_step.py --sizes 160 --options fp32           (cct_nb alone, minutes)
+Writes benchmarks/results/train_step.json with a markdown table (`table_markdown`) that the README and
+experiments/speed.ipynb print.
 """
-import argparse, json, os, statistics, subprocess, sys, time
+import argparse, json, os, statistics, subprocess, sys, time, types
 from pathlib import Path
-from _bench import timed   # benchmarks/ is on the path when a script of it runs
+from _bench import timed, machine, git_commit   # benchmarks/ is on the path when a script of it runs
 
-CONFIGS = ('sup', 'semi', 'semi_straight', 'decoders', 'interleaved')
-# The official implementation on this machine type, as measured and reported in issue 9 (not measured here).
-OFFICIAL = {'160': {'semi_s': 3.95, 'sup_s': 1.52, 'semi_rss_mib': 2185, 'sup_rss_mib': 1224},
-            '320': {'semi_s': 13.8, 'sup_s': 6.04, 'semi_rss_mib': 5842, 'sup_rss_mib': 2308}}
-TARGETS = {'semi_over_sup': 2.1, 'semi_rss_mib_320': 3.5 * 1024, 'aux_over_main_decoder': 30.}
+STEPS = {'cct_nb': ('sup', 'semi', 'semi_straight', 'decoders'), 'official': ('sup', 'semi')}
+OPTIONS = ('fp32', 'channels_last', 'bf16', 'compile')
+OFFICIAL_LOSSES_COMMIT = 'ef938b5'
+TARGETS = {'semi_speedup_320': 1.5, 'semi_over_sup': 2.1, 'semi_rss_ratio': 0.5}   # issue 33's goals
 
 def status_mib(key):
     "A `Vm...` line of /proc/self/status in MiB."
@@ -44,73 +58,104 @@ def status_mib(key):
         if line.startswith(key + ':'): return int(line.split()[1]) / 1024
     return float('nan')
 
-def inputs(size, seed, n_classes=21):
+def inputs(size, seed, n_classes=21, batch=2):
+    "Labeled and unlabeled images and labels, the same for every configuration of a run."
     import torch
     g = torch.Generator().manual_seed(seed)
-    return (torch.randn(2, 3, size, size, generator=g), torch.randn(2, 3, size, size, generator=g),
-            torch.randint(0, n_classes, (2, size, size), generator=g))
+    return (torch.randn(batch, 3, size, size, generator=g), torch.randn(batch, 3, size, size, generator=g),
+            torch.randint(0, n_classes, (batch, size, size), generator=g))
 
-def build_step(config, a):
-    "A function running one training step of `config` (sup, semi or semi_straight)."
-    import torch
+def cct_nb_model(step, a):
+    "cct_nb's network and a function of the loss, for `step` (sup, semi or semi_straight)."
     from cct_nb.data import DATASETS
     from cct_nb.model import segmentation_net
     from cct_nb.losses import supervised_ce
     from cct_nb.train import cct_model, CCTLoss
     info = DATASETS['voc']
+    if step == 'sup':
+        model = segmentation_net(info.n_classes, a.arch, z_channels=a.z_channels).train()
+        return model, lambda xl, xu, y: supervised_ce(model(xl), y)
+    model = cct_model(info, a.arch, z_channels=a.z_channels, perturbations='cct', fused=(step == 'semi')).train()
+    lf = CCTLoss(info.n_classes, info.ignore_index, unsup_loss='mse'); lf.w_u = 30.
+    return model, lambda xl, xu, y: lf(model(xl, xu), y)
+
+def import_official(path):
+    "The official code's `CCT` and `CE_loss` from the clone at `path`, with the stubs listed in the docstring."
+    path = Path(path).expanduser().resolve()
+    if not (path / 'models' / 'model.py').is_file(): raise SystemExit(f"--official {path}: no models/model.py there (a clone of github.com/yassouali/CCT?)")
+    for name in ('torch.utils.tensorboard', 'dominate', 'dominate.tags'):
+        stub = types.ModuleType(name); stub.SummaryWriter = object
+        sys.modules[name] = stub
+    sys.path.insert(0, str(path))
+    try: import utils.losses   # noqa: F401
+    except (TabError, IndentationError, SyntaxError) as e:
+        raise SystemExit(f"--official {path}: {path / 'utils' / 'losses.py'} does not import ({type(e).__name__}: {e}); the file of commit "
+                         f"{OFFICIAL_LOSSES_COMMIT} does: git -C {path} checkout {OFFICIAL_LOSSES_COMMIT} -- utils/losses.py")
+    try: import cv2   # noqa: F401
+    except ImportError: raise SystemExit("--official: the official G-Cutout needs OpenCV: pip install opencv-python-headless")
+    from models.model import CCT
+    from utils.losses import CE_loss
+    return CCT, CE_loss, json.loads((path / 'configs' / 'config.json').read_text())['model']
+
+def official_model(step, a):
+    "The official network in its 'supervised' or 'semi' mode and a function of its loss."
+    CCT, CE_loss, conf = import_official(a.official)
+    conf = dict(conf, supervised=(step == 'sup'), semi=(step == 'semi'))
+    model = CCT(num_classes=21, conf=conf, sup_loss=CE_loss, cons_w_unsup=lambda epoch, curr_iter: 30., ignore_index=255, pretrained=None).train()
+    def loss(xl, xu, y):
+        total, _, _ = model(x_l=xl, target_l=y, x_ul=xu if step == 'semi' else None, curr_iter=0, epoch=0)
+        return total.mean()
+    return model, loss
+
+def optimizer(model, impl):
+    "SGD as each implementation trains: the official trainer's two groups (backbone at lr/10), one group for cct_nb (the same work)."
+    import torch
+    groups = ([{'params': model.get_other_params()}, {'params': model.get_backbone_params(), 'lr': 1e-3}] if impl == 'official'
+              else model.parameters())
+    return torch.optim.SGD(groups, lr=0.01, momentum=0.9, weight_decay=1e-4)
+
+def build_step(impl, step, option, a):
+    "A function running one training step of (`impl`, `step`) with speed `option`, and the time its build took."
+    import torch
+    t0 = time.perf_counter()
     torch.manual_seed(a.seed)
-    xl, xu, y = inputs(a.size, a.seed, info.n_classes)
-    if config == 'sup':
-        model = segmentation_net(info.n_classes, 'resnet50').train()
-        def loss(): return supervised_ce(model(xl), y)
-    else:
-        model = cct_model(info, 'resnet50', perturbations='cct', fused=(config == 'semi')).train()
-        lf = CCTLoss(info.n_classes, info.ignore_index, unsup_loss='mse'); lf.w_u = 30.
-        def loss(): return lf(model(xl, xu), y)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
-    def step(): opt.zero_grad(); loss().backward(); opt.step()
-    return step
+    model, loss = (official_model if impl == 'official' else cct_nb_model)(step, a)
+    xl, xu, y = inputs(a.size, a.seed)
+    if option == 'channels_last':
+        model = model.to(memory_format=torch.channels_last)
+        xl, xu = (t.contiguous(memory_format=torch.channels_last) for t in (xl, xu))
+    if option == 'compile': model.encoder.compile()
+    opt = optimizer(model, impl)
+    def run():
+        opt.zero_grad()
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=(option == 'bf16')): L = loss(xl, xu, y)
+        L.backward(); opt.step()
+    return run, time.perf_counter() - t0
 
-def child_step(config, a):
-    "Build `config`, run warm-up + measured steps; return the timings and memory."
-    step = build_step(config, a)
-    rss_built = status_mib('VmRSS')
-    for _ in range(a.warmup): step()
-    wall, cpu = zip(*[timed(step) for _ in range(a.steps)])
-    return dict(wall_s=list(wall), cpu_s=list(cpu), median_s=statistics.median(wall), median_cpu_s=statistics.median(cpu),
-                peak_rss_mib=status_mib('VmHWM'), rss_after_build_mib=rss_built)
-
-def child_interleaved(a):
-    "sup, semi and semi_straight in one process, one step of each in turn: per-pair ratios to the supervised step."
-    steps = {c: build_step(c, a) for c in ('sup', 'semi', 'semi_straight')}
-    for s in steps.values():
-        for _ in range(a.warmup): s()
-    t = {c: [] for c in steps}
-    for _ in range(a.steps):
-        for c, s in steps.items(): t[c].append(timed(s))
-    out = {c: dict(wall_s=[w for w, _ in v], cpu_s=[x for _, x in v], median_s=statistics.median(w for w, _ in v)) for c, v in t.items()}
-    for c in ('semi', 'semi_straight'):
-        out[f'{c}_over_sup'] = statistics.median(x[0] / y[0] for x, y in zip(t[c], t['sup']))
-        out[f'{c}_over_sup_cpu'] = statistics.median(x[1] / y[1] for x, y in zip(t[c], t['sup']))
+def child_step(impl, step, option, a):
+    "Build, warm up, measure: the timings, the first steps' extra time (compilation) and the peak memory."
+    run, build_s = build_step(impl, step, option, a)
+    first = [timed(run) for _ in range(a.warmup)]
+    wall, cpu = zip(*[timed(run) for _ in range(a.steps)])
+    med = statistics.median(wall)
+    out = dict(wall_s=list(wall), cpu_s=list(cpu), median_s=med, median_cpu_s=statistics.median(cpu), build_s=build_s,
+               warmup_s=[w for w, _ in first], peak_rss_mib=status_mib('VmHWM'))
+    if option == 'compile': out['compile_s'] = max(0., sum(w for w, _ in first) - med * len(first))
     return out
 
 def child_decoders(a):
-    "The auxiliary part alone: main decoder vs the 30 auxiliary decoders with their losses, lean and straightforward."
+    "The auxiliary part alone: one main decoder against the 30 auxiliary decoders with their losses, lean and straightforward."
     import torch, torch.nn.functional as F
     from cct_nb.model import Decoder
     from cct_nb.perturbations import AuxiliaryDecoders
-    from cct_nb.losses import unsupervised_loss, supervised_ce
+    from cct_nb.losses import unsupervised_loss
     from cct_nb.lean import aux_consistency
-    sys.path.insert(0, str(Path(__file__).parent))
-    from aux_decoders import PeakMemory
     torch.manual_seed(a.seed)
-    h = a.size // 8
-    z = torch.randn(2, 512, h, h).relu_().requires_grad_()
-    main, aux = Decoder(512, 21), AuxiliaryDecoders(512, 21, 'cct', stuff=(0,))
+    z = torch.randn(2, a.z_channels, a.size // 8, a.size // 8).relu_().requires_grad_()
+    main, aux = Decoder(a.z_channels, 21), AuxiliaryDecoders(a.z_channels, 21, 'cct', stuff=(0,))
     with torch.no_grad(): ml = main(z)
-    p, y = F.softmax(ml, 1), torch.randint(0, 21, (2, a.size, a.size))
+    p = F.softmax(ml, 1)
     runs = {'main': lambda: main(z).sum().backward(),
-            'main_ce': lambda: supervised_ce(main(z), y).backward(),
             'aux_lean': lambda: aux_consistency(aux, z, ml, p, distance='mse').backward(),
             'aux_straight': lambda: unsupervised_loss(ml, aux(z, ml), 'mse').backward()}
     def run(k):
@@ -120,135 +165,153 @@ def child_decoders(a):
         for _ in range(a.warmup): run(k)
     times = {k: [] for k in runs}
     for _ in range(a.steps):
-        for k in runs:
-            t, c = time.perf_counter(), time.process_time(); run(k)
-            times[k].append((time.perf_counter() - t, time.process_time() - c))
-    out = {}
-    for k, v in times.items():
-        w, c = [x for x, _ in v], [x for _, x in v]
-        with PeakMemory() as pm: run(k)
-        out[k] = dict(wall_s=w, cpu_s=c, median_s=statistics.median(w), median_cpu_s=statistics.median(c), peak_tensor_mib=pm.peak / 2**20)
-    for k in ('aux_lean', 'aux_straight'):
-        for ref in ('main', 'main_ce'):
-            out[k][f'x_{ref}'] = statistics.median(a_[0] / b[0] for a_, b in zip(times[k], times[ref]))
-            out[k][f'x_{ref}_cpu'] = statistics.median(a_[1] / b[1] for a_, b in zip(times[k], times[ref]))
+        for k in runs: times[k].append(timed(lambda: run(k)))
+    out = {k: dict(median_s=statistics.median(w for w, _ in v), wall_s=[w for w, _ in v]) for k, v in times.items()}
+    for k in ('aux_lean', 'aux_straight'): out[k]['x_main'] = statistics.median(x[0] / y[0] for x, y in zip(times[k], times['main']))
     return out
 
-def run_child(config, size, a):
-    cmd = [sys.executable, __file__, '--child', config, '--size', str(size), '--steps', str(a.steps), '--warmup', str(a.warmup),
-           '--threads', str(a.threads), '--seed', str(a.seed)]
+def run_child(impl, step, size, option, a):
+    "One configuration in its own process; its JSON result."
+    cmd = [sys.executable, __file__, '--child', f'{impl}:{step}', '--size', str(size), '--option', option, '--steps', str(a.steps),
+           '--warmup', str(a.warmup + (1 if option == 'compile' else 0)), '--threads', str(a.threads), '--seed', str(a.seed),
+           '--arch', a.arch, '--z-channels', str(a.z_channels)] + (['--official', str(a.official)] if a.official else [])
     env = os.environ | {'OMP_NUM_THREADS': str(a.threads), 'MKL_NUM_THREADS': str(a.threads)}
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if r.returncode != 0: raise RuntimeError(f"{config} at {size}: child failed\n{r.stderr[-3000:]}")
+    if r.returncode != 0: raise RuntimeError(f"{impl}:{step} at {size}, {option}: the child failed\n{r.stderr[-3000:]}{r.stdout[-500:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
-def fmt_table(res, sizes):
-    "The markdown table of the notebook: this run next to the official figures of the issue."
-    lines = ['| | ' + ' | '.join(f'{s}×{s}: cct_nb | {s}×{s}: official (issue) ' for s in sizes) + '|',
-             '|---|' + '---|---|' * len(sizes)]
-    def row(label, f, off=None):
-        cells = []
-        for s in sizes:
-            v = f(res[s]); o = OFFICIAL.get(s, {}).get(off) if off else None
-            cells += [v, '—' if o is None else (f'{o:.2f}' if isinstance(o, float) else str(o))]
-        lines.append(f'| {label} | ' + ' | '.join(cells) + ' |')
-    g = lambda c, k, fmt: (lambda r: fmt.format(r[c][k]) if c in r else '—')
-    row('semi-supervised step, lean (median s)', g('semi', 'median_s', '{:.2f}'), 'semi_s')
-    row('semi-supervised step, straightforward (median s)', g('semi_straight', 'median_s', '{:.2f}'))
-    row('supervised step (median s)', g('sup', 'median_s', '{:.2f}'), 'sup_s')
-    row('semi / supervised, lean, separate processes', lambda r: f"{r['ratios']['semi_over_sup']:.2f}" if 'semi_over_sup' in r.get('ratios', {}) else '—')
-    row('semi / supervised, straightforward', lambda r: f"{r['ratios']['semi_straight_over_sup']:.2f}" if 'semi_straight_over_sup' in r.get('ratios', {}) else '—')
-    row('semi / supervised, lean, interleaved steps (target ≤ 2.1)', lambda r: f"{r['ratios']['semi_over_sup_interleaved']:.2f}" if 'semi_over_sup_interleaved' in r.get('ratios', {}) else '—')
-    row('semi / supervised, straightforward, interleaved steps', lambda r: f"{r['ratios']['semi_straight_over_sup_interleaved']:.2f}" if 'semi_straight_over_sup_interleaved' in r.get('ratios', {}) else '—')
-    row('semi peak RSS, lean (MiB)', g('semi', 'peak_rss_mib', '{:.0f}'), 'semi_rss_mib')
-    row('semi peak RSS, straightforward (MiB)', g('semi_straight', 'peak_rss_mib', '{:.0f}'))
-    row('supervised peak RSS (MiB)', g('sup', 'peak_rss_mib', '{:.0f}'), 'sup_rss_mib')
-    d = lambda k, key, fmt: (lambda r: fmt.format(r['decoders'][k][key]) if 'decoders' in r else '—')
-    row('main decoder fwd+bwd (ms)', lambda r: f"{1000 * r['decoders']['main']['median_s']:.0f}" if 'decoders' in r else '—')
-    row('30 aux. decoders + losses, lean (ms; × main decoder, target ≤ 30)', lambda r: f"{1000 * r['decoders']['aux_lean']['median_s']:.0f} ({r['decoders']['aux_lean']['x_main']:.1f}×)" if 'decoders' in r else '—')
-    row('30 aux. decoders + losses, straightforward (ms; × main decoder)', lambda r: f"{1000 * r['decoders']['aux_straight']['median_s']:.0f} ({r['decoders']['aux_straight']['x_main']:.1f}×)" if 'decoders' in r else '—')
-    row('30 aux. decoders, tensor peak: lean / straightforward (MiB)', lambda r: f"{r['decoders']['aux_lean']['peak_tensor_mib']:.0f} / {r['decoders']['aux_straight']['peak_tensor_mib']:.0f}" if 'decoders' in r else '—')
+def configurations(a):
+    "(impl, step, size, option) in the order of one round: for each size and option, the implementations' steps in turn."
+    impls = ['cct_nb'] + (['official'] if a.official else [])
+    out = []
+    for s in a.sizes:
+        for o in a.options:
+            for step in ('sup', 'semi'):
+                out += [(i, step, s, o) for i in impls]
+            if o == 'fp32' and not a.no_extras: out += [('cct_nb', 'semi_straight', s, o), ('cct_nb', 'decoders', s, o)]
+    return out
+
+def median_ratio(xs, ys, key='median_s'):
+    "The median over rounds of x / y."
+    return statistics.median(x[key] / y[key] for x, y in zip(xs, ys))
+
+def summarise(raw, a):
+    "Per size and option: each configuration's medians over rounds, and the ratios the issue asks for."
+    res = {}
+    for (impl, step, s, o), runs in raw.items():
+        r = res.setdefault(str(s), {}).setdefault(o, {})
+        if step == 'decoders': r['cct_nb:decoders'] = runs[0]; continue
+        wall = [t for x in runs for t in x['wall_s']]
+        r[f'{impl}:{step}'] = dict(median_s=statistics.median(wall), wall_s=wall, peak_rss_mib=max(x['peak_rss_mib'] for x in runs),
+                                   rounds=[x['median_s'] for x in runs], build_s=runs[0]['build_s'],
+                                   **({'compile_s': statistics.median(x['compile_s'] for x in runs)} if o == 'compile' else {}))
+    for s, by_o in res.items():
+        for o, r in by_o.items():
+            q, k = {}, lambda impl, step: raw.get((impl, step, int(s), o))
+            for impl in ('cct_nb', 'official'):
+                if k(impl, 'semi') and k(impl, 'sup'): q[f'{impl}_semi_over_sup'] = median_ratio(k(impl, 'semi'), k(impl, 'sup'))
+            if k('cct_nb', 'semi_straight'): q['cct_nb_semi_straight_over_lean'] = median_ratio(k('cct_nb', 'semi_straight'), k('cct_nb', 'semi'))
+            for step in ('semi', 'sup'):
+                if k('official', step): q[f'{step}_speedup'] = median_ratio(k('official', step), k('cct_nb', step))   # official / cct_nb
+            if k('official', 'semi'): q['semi_rss_ratio'] = r['cct_nb:semi']['peak_rss_mib'] / r['official:semi']['peak_rss_mib']
+            if o != 'fp32' and 'fp32' in by_o:
+                for impl in ('cct_nb', 'official'):
+                    if k(impl, 'semi'): q[f'{impl}_semi_speedup_over_fp32'] = by_o['fp32'][f'{impl}:semi']['median_s'] / r[f'{impl}:semi']['median_s']
+            if o == 'compile':
+                for impl in ('cct_nb', 'official'):
+                    c, f = r.get(f'{impl}:semi'), by_o.get('fp32', {}).get(f'{impl}:semi')
+                    if c and f and f['median_s'] > c['median_s']: q[f'{impl}_compile_paid_back_after_steps'] = c['compile_s'] / (f['median_s'] - c['median_s'])
+            r['ratios'] = q
+    return res
+
+def targets(res):
+    "The issue's goals, where this run measured them."
+    t = {}
+    r = res.get('320', {}).get('fp32', {}).get('ratios', {})
+    if 'semi_speedup' in r: t['semi_speedup_320_fp32'] = dict(value=r['semi_speedup'], target=TARGETS['semi_speedup_320'], met=r['semi_speedup'] >= TARGETS['semi_speedup_320'])
+    if 'semi_rss_ratio' in r: t['semi_rss_ratio_320'] = dict(value=r['semi_rss_ratio'], target=TARGETS['semi_rss_ratio'], met=r['semi_rss_ratio'] <= TARGETS['semi_rss_ratio'])
+    for s, by_o in res.items():
+        for o, rr in by_o.items():
+            v = rr.get('ratios', {}).get('cct_nb_semi_over_sup')
+            if v is not None: t[f'semi_over_sup_{s}_{o}'] = dict(value=v, target=TARGETS['semi_over_sup'], met=v <= TARGETS['semi_over_sup'])
+    best = [(rr['ratios']['semi_speedup'], o) for o, rr in res.get('320', {}).items() if 'semi_speedup' in rr.get('ratios', {})]
+    if best: v, o = max(best); t['semi_speedup_320_best_option'] = dict(value=v, option=o, target=TARGETS['semi_speedup_320'], met=v >= TARGETS['semi_speedup_320'])
+    return t
+
+def fmt_table(res):
+    "Markdown: one row per (size, option): step times of both implementations, the speed-ups, semi / sup and the peak memory."
+    head = ('| size | option | semi, official (s) | semi, cct_nb (s) | speed-up | sup, official (s) | sup, cct_nb (s) | speed-up '
+            '| semi / sup, cct_nb | semi peak RSS, official / cct_nb (MiB) |')
+    lines = [head, '|' + '---|' * 10]
+    f = lambda r, k, fmt='{:.2f}': fmt.format(r[k]['median_s']) if k in r else '—'
+    for s, by_o in sorted(res.items(), key=lambda kv: int(kv[0])):
+        for o, r in by_o.items():
+            q = r.get('ratios', {})
+            g = lambda key, fmt='{:.2f}': fmt.format(q[key]) if key in q else '—'
+            rss = (f"{r['official:semi']['peak_rss_mib']:.0f} / {r['cct_nb:semi']['peak_rss_mib']:.0f}" if 'official:semi' in r
+                   else f"— / {r['cct_nb:semi']['peak_rss_mib']:.0f}" if 'cct_nb:semi' in r else '—')
+            lines.append(f"| {s}² | {o} | {f(r, 'official:semi')} | {f(r, 'cct_nb:semi')} | {g('semi_speedup', '{:.2f}×')} | {f(r, 'official:sup')} "
+                         f"| {f(r, 'cct_nb:sup')} | {g('sup_speedup', '{:.2f}×')} | {g('cct_nb_semi_over_sup')} | {rss} |")
     return '\n'.join(lines)
 
-def main():
+def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--sizes', default='160,320', help='input sides (multiples of 8)')
-    p.add_argument('--configs', default=','.join(CONFIGS), help=f'any of {CONFIGS}')
-    p.add_argument('--steps', type=int, default=5, help='measured steps per configuration (after the warm-up)')
-    p.add_argument('--warmup', type=int, default=1)
+    p.add_argument('--official', default=None, help='a clone of github.com/yassouali/CCT (never part of this repository)')
+    p.add_argument('--sizes', default='160,320', help='input sides, multiples of 8')
+    p.add_argument('--options', default=','.join(OPTIONS), help=f'speed options, any of {OPTIONS}')
+    p.add_argument('--steps', type=int, default=5, help='measured steps per configuration, after the warm-up')
+    p.add_argument('--warmup', type=int, default=1, help='warm-up steps (one more with compile)')
     p.add_argument('--rounds', type=int, default=1, help='run every configuration this many times, in turn')
-    p.add_argument('--threads', type=int, default=2, help='torch threads (the issue: 2)')
+    p.add_argument('--threads', type=int, default=2, help='torch threads')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--arch', default='resnet50', help="cct_nb's backbone (the official code's is always ResNet-50): a tiny run for tests uses resnet18")
+    p.add_argument('--z-channels', dest='z_channels', type=int, default=512, help="cct_nb's z channels (the official code's: 512)")
+    p.add_argument('--no-extras', action='store_true', help='leave out the straightforward step and the decoders part')
     p.add_argument('--out', default='benchmarks/results/train_step.json')
-    p.add_argument('--child', choices=CONFIGS, help=argparse.SUPPRESS)
-    p.add_argument('--size', type=int, help=argparse.SUPPRESS)
-    a = p.parse_args()
+    p.add_argument('--child', help=argparse.SUPPRESS); p.add_argument('--size', type=int, help=argparse.SUPPRESS)
+    p.add_argument('--option', default='fp32', help=argparse.SUPPRESS)
+    a = p.parse_args(argv)
+    if a.child: return a
+    a.sizes, a.options = [int(s) for s in a.sizes.split(',')], [o.strip() for o in a.options.split(',')]
+    bad = [o for o in a.options if o not in OPTIONS] + [s for s in a.sizes if s % 8]
+    if bad: p.error(f'{bad}: --options must be among {OPTIONS}, --sizes multiples of 8')
+    if a.steps < 1 or a.warmup < 0 or a.rounds < 1: p.error('--steps and --rounds must be >= 1, --warmup >= 0')
+    if a.official and not Path(a.official).expanduser().is_dir(): p.error(f'--official {a.official}: no such folder')
+    if a.official and a.arch != 'resnet50': p.error('--official compares the paper setting: --arch must be resnet50')
+    return a
+
+def main(argv=None):
+    a = parse(argv)
     if a.child:
         import torch
         torch.set_num_threads(a.threads)
-        res = child_decoders(a) if a.child == 'decoders' else child_interleaved(a) if a.child == 'interleaved' else child_step(a.child, a)
+        impl, step = a.child.split(':')
+        res = child_decoders(a) if step == 'decoders' else child_step(impl, step, a.option, a)
         res['torch_threads'] = torch.get_num_threads()
         print(json.dumps(res)); return
-    if a.steps < 1 or a.warmup < 0 or a.rounds < 1: p.error('--steps and --rounds must be >= 1, --warmup >= 0')
-    sizes, configs = [s.strip() for s in a.sizes.split(',')], [c.strip() for c in a.configs.split(',')]
-    bad = [c for c in configs if c not in CONFIGS] + [s for s in sizes if not s.isdigit() or int(s) % 8]
-    if bad: p.error(f'{bad}: configurations must be among {CONFIGS}, sizes multiples of 8')
-    import torch
-    torch.set_num_threads(a.threads)
-    sys.path.insert(0, str(Path(__file__).parent))
-    from _bench import machine
-    load0, t0 = os.getloadavg(), time.time()
-    raw = {s: {c: [] for c in configs} for s in sizes}
+    load0, t0, raw = os.getloadavg(), time.time(), {}
     for r in range(a.rounds):
-        for s in sizes:
-            for c in configs:
-                res = run_child(c, int(s), a); raw[s][c].append(res)
-                m = res.get('median_s', res.get('aux_lean', res.get('semi', {})).get('median_s'))
-                print(f"round {r} {s} {c}: median {m:.3f} s" + (f", peak RSS {res['peak_rss_mib']:.0f} MiB" if 'peak_rss_mib' in res else '')
-                      + (f", semi/sup {res['semi_over_sup']:.2f}" if 'semi_over_sup' in res else ''), flush=True)
-    results = {}
-    for s in sizes:
-        results[s] = {}
-        for c in configs:
-            runs = raw[s][c]
-            if c in ('decoders', 'interleaved'): results[s][c] = runs[0] if a.rounds == 1 else {**runs[0], 'rounds': runs}; continue
-            wall = [t for x in runs for t in x['wall_s']]; cpu = [t for x in runs for t in x['cpu_s']]
-            results[s][c] = dict(median_s=statistics.median(wall), median_cpu_s=statistics.median(cpu), wall_s=wall, cpu_s=cpu,
-                                 peak_rss_mib=max(x['peak_rss_mib'] for x in runs), rss_after_build_mib=runs[0]['rss_after_build_mib'],
-                                 torch_threads=runs[0]['torch_threads'])
-        ratios = {}
-        for c in ('semi', 'semi_straight'):
-            if c in configs and 'sup' in configs:
-                ratios[f'{c}_over_sup'] = statistics.median(x['median_s'] / y['median_s'] for x, y in zip(raw[s][c], raw[s]['sup']))
-                ratios[f'{c}_over_sup_cpu'] = statistics.median(x['median_cpu_s'] / y['median_cpu_s'] for x, y in zip(raw[s][c], raw[s]['sup']))
-        if 'interleaved' in configs:
-            for c in ('semi', 'semi_straight'):
-                for sfx in ('', '_cpu'):
-                    ratios[f'{c}_over_sup{sfx}_interleaved'] = statistics.median(x[f'{c}_over_sup{sfx}'] for x in raw[s]['interleaved'])
-        results[s]['ratios'] = ratios
-    targets = {}
-    for s in sizes:
-        r, t = results[s], {}
-        key = 'semi_over_sup_interleaved' if 'semi_over_sup_interleaved' in r['ratios'] else 'semi_over_sup'
-        if key in r['ratios']: t['semi_over_sup'] = dict(value=r['ratios'][key], target=TARGETS['semi_over_sup'], met=r['ratios'][key] <= TARGETS['semi_over_sup'], ratio=key)
-        if 'semi' in r and s == '320': t['semi_peak_rss_mib'] = dict(value=r['semi']['peak_rss_mib'], target=TARGETS['semi_rss_mib_320'], met=r['semi']['peak_rss_mib'] <= TARGETS['semi_rss_mib_320'])
-        if 'decoders' in r: t['aux_over_main_decoder'] = dict(value=r['decoders']['aux_lean']['x_main'], target=TARGETS['aux_over_main_decoder'], met=r['decoders']['aux_lean']['x_main'] <= TARGETS['aux_over_main_decoder'])
-        targets[s] = t
-    out = dict(issue=9, command=' '.join([Path(sys.executable).name] + sys.argv), seed=a.seed,
-               setting=dict(arch='resnet50 (output stride 8) + PSP, random init', classes=21, perturbations='cct (30 decoders, Table 12)',
+        for impl, step, s, o in configurations(a):
+            res = run_child(impl, step, s, o, a)
+            raw.setdefault((impl, step, s, o), []).append(res)
+            m = res['median_s'] if 'median_s' in res else res['aux_lean']['median_s']
+            print(f"round {r} {s}² {o:13s} {impl}:{step}: median {m:.3f} s" + (f", peak RSS {res['peak_rss_mib']:.0f} MiB" if 'peak_rss_mib' in res else '')
+                  + (f", compile {res['compile_s']:.0f} s" if 'compile_s' in res else ''), flush=True)
+    results = summarise(raw, a)
+    out = dict(issue=33, commit=git_commit(), command=' '.join([Path(sys.executable).name] + sys.argv[1:] if argv is None else ['train_step.py', *argv]), seed=a.seed,
+               setting=dict(arch=f'{a.arch} (output stride 8) + PSP, random init', z_channels=a.z_channels, classes=21, perturbations='Table 12: 30 decoders',
                             unsup_loss='mse', w_u=30., batch='2 labeled + 2 unlabeled', optimizer='SGD lr 0.01 momentum 0.9 wd 1e-4',
-                            steps=a.steps, warmup=a.warmup, rounds=a.rounds, sizes=sizes),
-               machine=machine() | dict(torch_threads=a.threads, loadavg_start=load0, loadavg_end=os.getloadavg(),
-                                        shared='other jobs may share the cores: compare ratios from one run, not seconds across runs'),
-               time_method='wall-clock median over the measured steps (all rounds); ratios: median over rounds of the ratio of per-round medians; '
-                           '*_interleaved: median of per-step-pair ratios in the interleaved process (median over rounds); the target uses these when present',
-               memory_method='peak_rss_mib: VmHWM of the configuration\'s own process (model, imports and data included); '
-                             'peak_tensor_mib (decoders): peak bytes of tensors created during one call (TorchDispatchMode)',
-               official_reference=dict(source='issue 9: the official implementation on this machine type (not measured by this script)', figures=OFFICIAL),
-               targets_spec=TARGETS, results=results, targets=targets, seconds=round(time.time() - t0, 1))
-    out['table_markdown'] = fmt_table(results, sizes)
+                            steps=a.steps, warmup=a.warmup, rounds=a.rounds, sizes=a.sizes, options=a.options),
+               official=dict(dir=str(a.official), losses_commit=OFFICIAL_LOSSES_COMMIT, stubs=['torch.utils.tensorboard', 'dominate'],
+                             pretrained=None, needs='opencv-python-headless') if a.official else None,
+               machine=machine() | dict(torch_threads=a.threads, loadavg_start=load0, loadavg_end=os.getloadavg()),
+               time_method='wall-clock median of the measured steps (all rounds); ratios: median over rounds of per-round ratios of medians',
+               memory_method="peak_rss_mib: VmHWM of the configuration's own process (model, imports and data included)",
+               results=results, targets=targets(results), seconds=round(time.time() - t0, 1))
+    out['table_markdown'] = fmt_table(results)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(out, indent=1))
-    print(out['table_markdown']); print(json.dumps(targets, indent=1))
+    print(out['table_markdown']); print(json.dumps(out['targets'], indent=1))
+    return out
 
 if __name__ == '__main__': main()

@@ -79,6 +79,7 @@ def _fit(cfg:dict, data, out:Path, method:str, quiet:bool, resume_from=None, cbs
         learn.model.encoder.load_state_dict(init.encoder.state_dict()); learn.model.decoder.load_state_dict(init.decoder.state_dict())
     if method == 'cct' and cfg['aux_init'] == 'main' and resume_from is None: aux_from_main(learn.model)   # after the warm start: copies of g (a resumed run loads its own)
     set_precision(learn, cfg['precision'], cfg['channels_last'])
+    if cfg.get('compile'): learn.model.encoder.compile()   # torch.compile in place: the weights' names stay those of the checkpoints
     learn.add_cb(StopOnNonFinite())               # a NaN/inf loss term: a clear error, and no checkpoint of the bad weights
     if cfg.get('world_size', 1) > 1:              # torchrun: gradients averaged over the processes (reference/distributed)
         from cct_nb.distributed import distributed_learner
@@ -207,7 +208,7 @@ def run_config(dataset:str, # a key of `DATASETS`
     if dataset not in DATASETS: raise ValueError(f"--dataset {dataset!r} unknown; choose one of {sorted(DATASETS)}")
     cfg = dict(RUN_DEFAULTS[dataset], method='cct', seed=0, pretrained=False, weak_labels=False, weak_min_pixels=20, deterministic=False, perturbations='cct', unsup_loss='mse',
                sup_loss='ce', conf_mask=None, class_balance=None, pairwise=None, lambda_u=None, rampup_u=None, workers=0, valid_limit=None, valid_split=None,
-               split_files=None, precision='fp32', channels_last=False, sync_bn=False, init_from=None, aux_init='random')
+               split_files=None, precision='fp32', channels_last=False, compile=False, sync_bn=False, init_from=None, aux_init='random')
     cfg.update({k: v for k, v in overrides.items() if v is not None})
     cfg['size'] = parse_size(cfg['size'])
     for k, lo in (('bs', 1), ('epochs', 1), ('z_channels', 1), ('workers', 0), ('valid_limit', 1)):
@@ -331,6 +332,7 @@ def cct_nb_train(
     deterministic:Param("deterministic GPU kernels (CPU runs with the same seed and thread count are repeatable anyway)", store_true)=False,
     precision:Param("fp32 (default), bf16 or fp16: autocast mixed precision (fastai's MixedPrecision on the model's device)", str)=None,
     channels_last:Param("train in the channels-last memory layout (faster convolutions on recent GPUs)", store_true)=False,
+    compile:Param("compile the encoder with torch.compile (its first steps pay the compile time; benchmarks/train_step.py measures when it pays)", store_true)=False,
     sync_bn:Param("under torchrun on GPUs: SyncBatchNorm, batch statistics over all processes", store_true)=False,
     weak_labels:Param("CCT with weak labels (§3.3): image-level labels on the unlabeled images, CAM + CRF pseudo-labels, L_w", store_true)=False,
     compare:Param("also train the supervised baseline on the same split and budget", store_true)=False,
@@ -366,7 +368,7 @@ def cct_nb_train(
                         epochs=epochs, arch=arch, z_channels=z_channels, pretrained=pretrained, init_from=init_from, aux_init=aux_init, size=size, bs=bs, lr=lr, recipe=recipe,
                         seed=seed, perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask, class_balance=class_balance,
                         pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, valid_limit=valid_limit, workers=workers, weak_labels=weak_labels or None,
-                        deterministic=deterministic or None, precision=precision, channels_last=channels_last or None, sync_bn=sync_bn or None)
+                        deterministic=deterministic or None, precision=precision, channels_last=channels_last or None, compile=compile or None, sync_bn=sync_bn or None)
         return _summary(m, m['method'] if m else None, resume)
     method, dataset = method or 'cct', dataset or 'scenes'
     if dataset != 'scenes' and dataset in DATASETS and data_dir is None:
@@ -388,7 +390,7 @@ def cct_nb_train(
                     perturbations=perturbations, unsup_loss=unsup_loss, sup_loss=sup_loss, conf_mask=conf_mask, class_balance=class_balance,
                     pairwise=pairwise, lambda_u=lambda_u, rampup_u=rampup_u, split_files=split_files, valid_limit=valid_limit, workers=workers,
                     weak_labels=weak_labels or None, deterministic=deterministic or None, precision=precision,
-                    channels_last=channels_last or None, sync_bn=sync_bn or None)
+                    channels_last=channels_last or None, compile=compile or None, sync_bn=sync_bn or None)
     _summary(m, method, out)
 
 def _summary(m:dict, method:str, out):

@@ -139,7 +139,7 @@ def aux_consistency(aux:AuxiliaryDecoders, # the $K$ auxiliary decoders and thei
     params = list(aux.parameters())
     need = torch.is_grad_enabled() and (z.requires_grad or any(p.requires_grad for p in params))
     zd = z.detach().requires_grad_(need and z.requires_grad)
-    gz = torch.zeros_like(zd) if zd.requires_grad else None
+    gz = torch.zeros_like(zd, dtype=torch.float32) if zd.requires_grad else None   # float32 even under autocast: 30 decoders add into it
     gp, total, K = {}, zd.new_zeros(()), len(aux)
     for name, k in aux.spec.items():
         dec, pert = aux.decoders[name], aux.perturbations[name]
@@ -156,12 +156,12 @@ def aux_consistency(aux:AuxiliaryDecoders, # the $K$ auxiliary decoders and thei
                     y = y.view(B, sl.stop - sl.start, C, *y.shape[2:])        # (B, decoders, C, pixels...)
                     if fast_mse:
                         scale = 1. / (K * C * n_pix) if n_pix > 0 else 0.     # an empty Conf-Mask gives 0, as `consistency_mse`
-                        S, gy = softmax_sq_error(target[:, None], y, None if m is None else m[:, None], dim=2, grad_scale=0.5)
+                        S, gy = softmax_sq_error(target[:, None], y.float(), None if m is None else m[:, None], dim=2, grad_scale=0.5)   # float32 under autocast too
                         loss = S * scale
-                        gs = torch.autograd.grad(y, ins, gy, allow_unused=True) if need else []
+                        gs = torch.autograd.grad(y, ins, gy.to(y.dtype), allow_unused=True) if need else []
                         gs = [None if g is None else g.mul_(2 * scale) for g in gs]   # linear: scale the small results
                     else:
-                        ys = [y[:, i, ..., None] if sub else match_size(y[:, i], p_main.shape[-2:]) for i in range(y.shape[1])]
+                        ys = [(y[:, i, ..., None] if sub else match_size(y[:, i], p_main.shape[-2:])).float() for i in range(y.shape[1])]
                         loss = sum(d(target, yi, mask=m) for yi in ys) / K
                         gs = torch.autograd.grad(loss, ins, allow_unused=True) if need else []
                 if need:
@@ -170,6 +170,7 @@ def aux_consistency(aux:AuxiliaryDecoders, # the $K$ auxiliary decoders and thei
                 total = total + loss.detach()
         if gz is not None and gzt is not None: gz += torch.autograd.grad(zt, zd, gzt)[0]   # through the perturbation
     if not need: return total
+    gz = None if gz is None else gz.to(z.dtype)                          # autograd wants z's own dtype back
     return CarriedGrads.apply(total, [gz, *[gp.get(id(p)) for p in params]], z, *params)
 
 # %% ../nbs/reference/lean_step.ipynb #c81b3a5a

@@ -261,6 +261,15 @@ class DeviceMixedPrecision(MixedPrecision):
             raise ValueError("--precision bf16: this GPU does not support bfloat16; use fp16")
         self.kwargs['enabled'] = dtype == torch.float16        # bf16 has fp32's range: no loss scaling
         self.autocast, self.learn.scaler, self.scales = torch.autocast(dev, dtype=dtype), torch.amp.GradScaler(dev, **self.kwargs), []
+    def after_pred(self):
+        "fastai's cast of the prediction to float32, on its tensors only (the lean CCT step's unlabeled half passes as it is)."
+        self.learn.pred = _float_tensors(self.pred)
+
+def _float_tensors(x):
+    "`x` with every floating tensor in it (nested in tuples and lists) cast to float32; anything else unchanged."
+    if isinstance(x, torch.Tensor): return x.float() if x.is_floating_point() else x
+    if isinstance(x, (tuple, list)): return type(x)(_float_tensors(o) for o in x)
+    return x
 
 def set_precision(learn:Learner, # the learner to configure
                   precision:str='fp32', # 'fp32', 'bf16' or 'fp16' (autocast)

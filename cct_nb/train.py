@@ -38,7 +38,7 @@ class CCTModel(nn.Module):
                 x_u=None): # unlabeled images (training only)
         logits_l = match_size(self.decoder(self.encoder(x_l)), x_l.shape[-2:])
         if x_u is None or not self.training: return logits_l
-        if self.fused and not torch.is_autocast_enabled(x_u.device.type):   # mixed precision: the straightforward step
+        if self.fused:                            # the lean step: the unlabeled half runs inside the loss
             u = UnlabeledBranch(self, x_u, self.aux_chunk)
             return logits_l, u, u.aux
         z = self.encoder(x_u)

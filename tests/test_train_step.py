@@ -65,8 +65,8 @@ def test_weak_loss_sees_the_same_auxiliary_predictions():
 def test_fallbacks_and_no_grad():
     m = cct_model(INFO, 'resnet18', z_channels=16, perturbations={'noise': 1}).train()
     xl, xu = torch.randn(2, 3, 32, 48), torch.randn(2, 3, 32, 48)
-    with torch.autocast('cpu', dtype=torch.bfloat16):                              # mixed precision: straightforward
-        assert isinstance(m(xl, xu)[1], torch.Tensor)
+    with torch.autocast('cpu', dtype=torch.bfloat16):                              # mixed precision: the lean step too (issue 33)
+        assert isinstance(m(xl, xu)[1], UnlabeledBranch)
     lf = CCTLoss(7); lf.w_u = 30.
     with torch.no_grad(): loss = lf(m(xl, xu), torch.randint(0, 7, (2, 32, 48)))
     assert not loss.requires_grad and lf.last['L_u'] > 0
