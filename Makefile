@@ -35,7 +35,7 @@ browser-test: install  ## the lessons in JupyterLab in headless Chromium (apt-ge
 screenshots: install  ## the browser test, also refreshing docs/screenshots/ (the explorers after their controls moved, Fig. 3, the CCT run, the results)
 	CCT_NB_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q -p no:cacheprovider -m browser tests/test_browser.py
 
-notebook-times: install  ## every lesson, all cells, in a fresh kernel in JupyterLab, from an empty data folder: seconds -> benchmarks/results/notebook_times.json
+notebook-times: install  ## every lesson, all cells, in a fresh kernel in JupyterLab, from an empty data folder: seconds -> benchmarks/results/course/notebook_times.json
 	$(BIN)/python scripts/lab_browser.py time
 
 export: install  ## notebooks -> library, cleaned notebooks, README from index.ipynb

@@ -6,17 +6,18 @@ much of such a gain ab-CE gives without any unlabeled image. The CE baselines ar
 (`--ce-from`, whose configuration must train the same baseline); only the ab-CE baselines are trained.
 
 Usage (the figures of experiments/scenes.ipynb):
-  OMP_NUM_THREADS=1 python benchmarks/abce_baseline.py --dataset scenes --epochs 16 --seeds 0 1 2 3 4 \
-      --ce-from benchmarks/results/scenes_cct_vs_baseline_16ep_confmask_lambda10.json --out benchmarks/results/scenes_abce_baseline_16ep.json
+  OMP_NUM_THREADS=1 python -m benchmarks.abce_baseline --dataset scenes --epochs 16 --seeds 0 1 2 3 4 \
+      --ce-from benchmarks/results/scenes/scenes_cct_vs_baseline_16ep_confmask_lambda10.json --out benchmarks/results/scenes/scenes_abce_baseline_16ep.json
 Seeds run in separate processes write separate files; `--merge A.json B.json --out C.json` joins them.
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.abce_baseline')
 import argparse, json, platform, sys, time
 from pathlib import Path
 import torch
-from cct_nb.cli import train_run, run_config
-sys.path.insert(0, str(Path(__file__).parent))
-from _bench import machine, mean_std, merge_seed_records
-from cct_vs_baseline import paired_baselines, _value, run_tag, for_seed
+from cct_nb.run import train_run
+from cct_nb.config import run_config
+from benchmarks.records import machine, mean_std, merge_seed_records, parser, add_run_options
+from benchmarks.cct_vs_baseline import paired_baselines, option_value, run_tag, for_seed
 
 def summarise(res):
     print(f"baseline ab-CE {100 * res['abce_miou']['mean']:.1f} ± {100 * res['abce_miou']['std']:.1f}, baseline CE "
@@ -27,11 +28,7 @@ def merge(files) -> dict:
     return merge_seed_records(files, 'abce_baseline', ('dataset', 'scenes_version', 'config', 'ce_from'), ('abce_miou', 'ce_miou', 'gap'))
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--dataset', default='scenes'); ap.add_argument('--data-dir', default=None)
-    ap.add_argument('--n-labeled', type=int, default=None); ap.add_argument('--epochs', type=int, default=None)
-    ap.add_argument('--size', default=None); ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    ap.add_argument('--set', action='append', default=[], help='key=value: any other train_run option of the baseline')
+    ap = parser(__doc__); add_run_options(ap)
     ap.add_argument('--ce-from', default=None, help="a cct_vs_baseline.py JSON whose seeds' (CE) baselines are the reference")
     ap.add_argument('--runs', default='runs/bench', help='folder for the run folders')
     ap.add_argument('--out', required=True, help='JSON file to write')
@@ -44,7 +41,7 @@ def main(argv=None):
         res = merge(a.merge)
         out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1)); summarise(res); print(f"-> {out}"); return res
     if not a.ce_from: sys.exit("error: --ce-from: the cct_vs_baseline.py record whose CE baselines to compare with is required")
-    extra = {k: _value(v) for k, v in (kv.split('=', 1) for kv in a.set)}
+    extra = {k: option_value(v) for k, v in (kv.split('=', 1) for kv in a.set)}
     if 'sup_loss' in extra: sys.exit("error: --set sup_loss: this benchmark trains the baseline with abce; leave sup_loss out")
     cfg = dict(n_labeled=a.n_labeled, epochs=a.epochs, size=a.size, **extra)
     # the CE baselines must be the same configuration: check it as cct_vs_baseline's --baseline-from does (CCT's own options aside)

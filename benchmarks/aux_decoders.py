@@ -5,8 +5,8 @@ of each perturbation type (perturbation included, `AuxiliaryDecoders(..., {name:
 batch 8, at 12x12, 32x16 (the paper's 96x96 and 256x128 inputs) and 40x40; and of the 30 CCT decoders together,
 batched (`AuxiliaryDecoders(..., 'cct')`) and as a naive Python loop over 30 `Decoder`s and perturbation modules.
 
-Run from the project root:  .venv/bin/python benchmarks/aux_decoders.py [--threads 2] [--repeats 5]
-Writes benchmarks/results/aux_decoders.json (with a markdown table the notebook prints).
+Run from the project root:  .venv/bin/python -m benchmarks.aux_decoders [--threads 2] [--repeats 5]
+Writes benchmarks/results/speed/aux_decoders.json (with a markdown table the notebook prints).
 
 Time: median over `--repeats` of one forward + backward step (z requires grad, as the encoder output does), after
 one warm-up step; all configurations of one size are interleaved in each repeat, so a change of load on a shared
@@ -17,6 +17,7 @@ Inputs, parameters and anything allocated before the step are not counted; gradi
 the CPU analogue of the activation/workspace part of Table 13's GPU memory (which also includes the inputs and
 the CUDA context): compare ratios, not megabytes.
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.aux_decoders')
 import argparse, json, os, platform, sys, time, weakref
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
@@ -134,7 +135,7 @@ def main():
     p.add_argument('--classes', type=int, default=21, help='C (21: PASCAL VOC, as in Table 13)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--no-memory', action='store_true')
-    p.add_argument('--out', default='benchmarks/results/aux_decoders.json')
+    p.add_argument('--out', default='benchmarks/results/speed/aux_decoders.json')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     sizes, big = a.sizes.split(','), set(a.all30_sizes.split(',')) if a.all30_sizes else set()

@@ -14,7 +14,7 @@ Cells (`--groups`, any of):
           paired with the baselines of `seeds` (on the scenes Conf-Mask stops CCT's collapse: experiments/scenes.ipynb)
   long_seeds  n = 50, baseline and CCT full as in `seeds` but trained LONG_EPOCHS = 12 epochs (468 iterations, 4x the
           budget) with the same seeds; its own cells (`n50_baseline_12ep_seedS`, `n50_cct_12ep_seedS`), whose records go
-          to their own file (--out's default for it: benchmarks/results/camvid_long.jsonl, read by experiments/scenes.ipynb)
+          to their own file (--out's default for it: benchmarks/results/camvid/camvid_long.jsonl, read by experiments/scenes.ipynb)
 Each cell is one `cct_nb_train` run (`train_run`) in `--runs/<cell>`: a cell whose folder has metrics.json is not trained
 again, a cell killed mid-run resumes from its last epoch (`resume_run`), and a finished cell not yet in `--out` is
 appended as one JSON line (config, seed, mIoU, per-class IoU, pixel accuracy, training seconds, wall seconds, command,
@@ -23,22 +23,22 @@ dead process's claim is taken over and its cell resumed), and the appends are lo
 process every N-th cell.
 
 Run from the project root (the figures of experiments/camvid.ipynb), one process per core:
-  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/camvid.py &
-  OMP_NUM_THREADS=1 .venv/bin/python benchmarks/camvid.py
+  OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.camvid &
+  OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.camvid
 Cells run in the order: every n = 50 cell (fig5, table5, table6, seeds), then n = 20 and n = 100, so a partial grid has\nthe n = 50 experiments complete.
 """
-import argparse, fcntl, json, os, subprocess, sys, time
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.camvid')
+import argparse, json, os, sys, time
 from pathlib import Path
 import torch
-sys.path.insert(0, str(Path(__file__).parent))
-from _bench import machine
+from benchmarks.records import machine, git_commit, recorded, append_record, claim_cell, add_camvid, camvid_dir
 
 CPU_CONFIG = dict(size=(96, 128), arch='resnet18', z_channels=128, bs=8, epochs=3, recipe='fastai')
 SINGLE = ('vat', 'drop', 'noise', 'dropout', 'object', 'context', 'cutout')   # the perturbations of Fig. 5, K = 2 each
 GROUPS = ('fig5', 'table5', 'table6', 'seeds', 'dropout_seeds', 'confmask_seeds', 'long_seeds')
 LONG_EPOCHS = 12                       # long_seeds: 4x CPU_CONFIG's 3 epochs
-GRID_GROUPS = GROUPS[:-1]              # the default: the cells of camvid_grid.jsonl (experiments/camvid.ipynb), not long_seeds
-GRID_OUT, LONG_OUT = 'benchmarks/results/camvid_grid.jsonl', 'benchmarks/results/camvid_long.jsonl'
+GRID_GROUPS = GROUPS[:-1]              # the default: the cells of camvid/camvid_grid.jsonl (experiments/camvid.ipynb), not long_seeds
+GRID_OUT, LONG_OUT = 'benchmarks/results/camvid/camvid_grid.jsonl', 'benchmarks/results/camvid/camvid_long.jsonl'
 
 def cells(groups, ns=(20, 50, 100), seeds=(1, 2)):
     "Every cell of the chosen groups: (name, group, method, seed, train_run options), the n = 50 cells first."
@@ -78,49 +78,9 @@ def records_file(groups, out=None) -> str:
         raise ValueError(f"--out {out}: long_seeds' records would be read as the 3-epoch grid's there; give another file (default {LONG_OUT})")
     return out
 
-def recorded(path:Path) -> set:
-    "Names of the cells already in the JSON-lines file."
-    if not path.exists(): return set()
-    names = set()
-    for i, line in enumerate(path.read_text().splitlines(), 1):
-        if not line.strip(): continue
-        try: names.add(json.loads(line)['cell'])
-        except (json.JSONDecodeError, KeyError) as e: raise SystemExit(f"error: {path} line {i} is not a camvid.py record ({e})")
-    return names
-
-def append(path:Path, rec:dict):
-    "Append one record under an exclusive lock (several shards write the same file); never twice for one cell."
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, 'a+') as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        f.seek(0)
-        if any(json.loads(l)['cell'] == rec['cell'] for l in f.read().splitlines() if l.strip()): return False
-        f.write(json.dumps(rec) + '\n'); f.flush()
-        fcntl.flock(f, fcntl.LOCK_UN)
-    return True
-
-def claim(runs:Path, name:str):
-    "Claim a cell for this process (a `<name>.claim` file holding our pid); False when a live process holds it."
-    f = runs / f'{name}.claim'
-    runs.mkdir(parents=True, exist_ok=True)
-    for _ in range(2):
-        try:
-            fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            os.write(fd, str(os.getpid()).encode()); os.close(fd); return True
-        except FileExistsError:
-            try: pid = int(f.read_text() or 0)
-            except (OSError, ValueError): pid = 0
-            if pid and Path(f'/proc/{pid}').exists(): return False
-            f.unlink(missing_ok=True)            # a killed process's claim: take the cell over (it resumes)
-    return False
-
-def commit():
-    try: return subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError): return None
-
 def run_cell(name, group, method, seed, opts, a):
     "Train (or resume, or reuse) one cell; its record."
-    from cct_nb.cli import train_run, resume_run, TRAIN_STATE
+    from cct_nb.run import train_run, resume_run, TRAIN_STATE
     run_dir = Path(a.runs) / name
     t0 = time.time()
     if (run_dir / 'metrics.json').is_file(): m, how = json.loads((run_dir / 'metrics.json').read_text()), 'reused'
@@ -135,11 +95,11 @@ def run_cell(name, group, method, seed, opts, a):
             'pairwise': cfg.get('pairwise'), 'miou': m['miou'], 'per_class_iou': m['per_class_iou'], 'pixel_acc': m.get('pixel_acc'),
             'iterations': m['iterations'], 'train_seconds': m['seconds'], 'wall_seconds': round(time.time() - t0, 1), 'how': how,
             'config': cfg, 'run_dir': str(run_dir), 'command': ' '.join(['python'] + sys.argv),
-            'omp_num_threads': os.environ.get('OMP_NUM_THREADS'), 'machine': machine(), 'commit': commit()}
+            'omp_num_threads': os.environ.get('OMP_NUM_THREADS'), 'machine': machine(), 'commit': git_commit()}
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--data-dir', default='../shared/data/camvid', help='CamVid in the SegNet layout')
+    add_camvid(ap)
     ap.add_argument('--groups', nargs='+', default=list(GRID_GROUPS), help=f'any of {GROUPS} (default: all but long_seeds, the grid of experiments/camvid.ipynbts)')
     ap.add_argument('--n', type=int, nargs='+', default=[20, 50, 100], help='labeled counts of fig5')
     ap.add_argument('--seeds', type=int, nargs='+', default=[1, 2], help='seeds of the seeds, dropout_seeds, confmask_seeds and long_seeds groups (seed 0 is in fig5)')
@@ -149,7 +109,7 @@ def main():
     ap.add_argument('--limit', type=int, default=None, help='stop after training this many cells')
     ap.add_argument('--dry-run', action='store_true', help='list the cells and what would happen to each')
     a = ap.parse_args()
-    if not (Path(a.data_dir) / 'train').is_dir(): sys.exit(f"error: --data-dir {a.data_dir}: no CamVid train/ folder there")
+    if not (camvid_dir(a.data_dir) / 'train').is_dir(): sys.exit(f"error: --data-dir {a.data_dir}: no CamVid train/ folder there")
     try: i, n = (int(v) for v in a.shard.split('/')); assert 0 <= i < n
     except (ValueError, AssertionError): sys.exit(f"error: --shard {a.shard!r}: expected i/N with 0 <= i < N")
     if 0 in a.seeds: sys.exit("error: --seeds 0: seed 0 of baseline and CCT full is the fig5 cell, give seeds >= 1")
@@ -158,16 +118,16 @@ def main():
     try: a.out = records_file(a.groups, a.out)
     except ValueError as e: sys.exit(f"error: {e}")
     out, trained = Path(a.out), 0
-    done = recorded(out)
+    done = recorded(out, 'camvid.py')
     for k, (name, group, method, seed, opts) in enumerate(todo):
         if k % n != i or name in done: continue
         if a.dry_run: print(name, group, method, seed, opts); continue
         if a.limit is not None and trained >= a.limit: break
-        if name in recorded(out) or not claim(Path(a.runs), name): continue     # done or being trained by another process
+        if name in recorded(out, 'camvid.py') or not claim_cell(a.runs, name): continue     # done or being trained by another process
         try:
             rec = run_cell(name, group, method, seed, opts, a)
             trained += rec['how'] != 'reused'
-            if append(out, rec): print(f"{name}: mIoU {100 * rec['miou']:.1f} ({rec['how']}, {rec['train_seconds']:.0f} s)", flush=True)
+            if append_record(out, rec): print(f"{name}: mIoU {100 * rec['miou']:.1f} ({rec['how']}, {rec['train_seconds']:.0f} s)", flush=True)
         finally: (Path(a.runs) / f'{name}.claim').unlink(missing_ok=True)
 
 if __name__ == '__main__': main()

@@ -4,14 +4,14 @@ images, saved as a torchvision state_dict that `--pretrained FILE` (and `--set p
 The paper's encoder starts from ImageNet weights (§4.1); offline here, the closest we have is another dataset's labels.
 The backbone then starts CCT and the baseline alike on the scenes (disjoint classes, synthetic images), at lr/10 as the
 paper's pretrained backbone. Writes the weights and a JSON record next to them.
-Usage: OMP_NUM_THREADS=1 python benchmarks/camvid_backbone.py --data-dir ../shared/data/camvid --out runs/camvid_backbone
+Usage: OMP_NUM_THREADS=1 python -m benchmarks.camvid_backbone --data-dir $CCT_NB_CAMVID --out runs/camvid_backbone
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.camvid_backbone')
 import argparse, json, sys, time
 from pathlib import Path
 import torch
-sys.path.insert(0, str(Path(__file__).parent))
-from _bench import machine
-from cct_nb.cli import train_run
+from benchmarks.records import machine
+from cct_nb.run import train_run
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,6 +1,6 @@
 """One batch, two paths: the CCT learner with w_u = 0 (labeled + unlabeled forward) vs its labeled-only forward; prints the largest gradient difference on the shared parameters.
 
-Run: python benchmarks/cct_lambda0_grad.py   (measured 0.0 at commit 2126c22: with w_u = 0 the CCT step is the baseline step; the seed-2
+Run: python -m benchmarks.cct_lambda0_grad   (measured 0.0 at commit 2126c22: with w_u = 0 the CCT step is the baseline step; the seed-2
 collapse of README "Findings" comes from the random stream, not from the CCT code path). Prints, writes no JSON.
 """
 import torch, copy

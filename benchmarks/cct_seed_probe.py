@@ -1,7 +1,7 @@
 """One CCT (or baseline) run on the scenes with chosen lambda_u, ramp-up and perturbations: the probe behind the seed-2 diagnosis in the README.
 
 Positional arguments: method lr n_labeled epochs seed [lambda_u [rampup_u [perturbations]]]; Adam + fit_one_cycle (the CLI's fastai recipe).
-Example (lambda_u = 0, only vat:2): python benchmarks/cct_seed_probe.py cct 3e-3 30 4 2 0 0.1 vat:2
+Example (lambda_u = 0, only vat:2): python -m benchmarks.cct_seed_probe cct 3e-3 30 4 2 0 0.1 vat:2
 Prints one line: method, perturbations, lambda_u, ramp, lr, n, epochs, seed, iterations, mIoU, per-class IoU, seconds.
 """
 import sys, time, torch, numpy as np

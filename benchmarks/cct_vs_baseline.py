@@ -1,9 +1,9 @@
 """CCT against the supervised baseline: same labeled images, same iterations, several seeds; writes JSON.
 
 Usage (the figures in the README):
-  python benchmarks/cct_vs_baseline.py --dataset scenes --seeds 0 1 2 --out benchmarks/results/scenes_cct_vs_baseline.json
-  python benchmarks/cct_vs_baseline.py --dataset camvid --data-dir ../shared/data/camvid --n-labeled 50 --seeds 0 \
-      --out benchmarks/results/camvid50_cct_vs_baseline.json
+  python -m benchmarks.cct_vs_baseline --dataset scenes --seeds 0 1 2 --out benchmarks/results/scenes/scenes_cct_vs_baseline.json
+  python -m benchmarks.cct_vs_baseline --dataset camvid --data-dir $CCT_NB_CAMVID --n-labeled 50 --seeds 0 \
+      --out benchmarks/results/camvid/camvid50_cct_vs_baseline.json
 Every run folder (metrics.json, model.pth, split files, predictions.png) is kept under --runs.
 Extra `cct_nb_train` options go in as --set key=value (e.g. --set perturbations=noise:6,drop:6 --set lambda_u=10).
 Seeds run in separate processes (one per core) write separate JSON files; `--merge A.json B.json --out C.json` joins them
@@ -15,14 +15,15 @@ baseline from that seed's own checkpoint (the record keeps the template).
 Each run entry keeps both methods' val mIoU after every epoch (`cct_curve`, `baseline_curve`, from the run folders'
 history.csv); `--merge` fills them in from the run folders for entries written before the record kept them.
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.cct_vs_baseline')
 import argparse, json, platform, sys, time
 from pathlib import Path
 import torch
-from cct_nb.cli import train_run, run_config
-sys.path.insert(0, str(Path(__file__).parent))
-from _bench import machine, mean_std, merge_seed_records
+from cct_nb.run import train_run
+from cct_nb.config import run_config
+from benchmarks.records import machine, mean_std, merge_seed_records, parser, add_run_options
 
-def _value(v):
+def option_value(v):
     for f in (int, float):
         try: return f(v)
         except ValueError: pass
@@ -90,7 +91,7 @@ def paired_baselines(path, dataset:str, config:dict):
     return {r['seed']: r for r in d['runs']}
 
 def merge(files):
-    "Join the per-seed records of several cct_vs_baseline JSON files of one configuration (`_bench.merge_seed_records`); entries without val curves or per-class IoU get them from their run folders when both runs' files are there, and otherwise stay without (unknown, not empty)."
+    "Join the per-seed records of several cct_vs_baseline JSON files of one configuration (`benchmarks.records.merge_seed_records`); entries without val curves or per-class IoU get them from their run folders when both runs' files are there, and otherwise stay without (unknown, not empty)."
     res = merge_seed_records(files, 'cct_vs_baseline', ('dataset', 'scenes_version', 'config'), ('cct_miou', 'baseline_miou', 'gap'))
     for r in res['runs']:
         if 'cct_per_class_iou' not in r and 'baseline_from' not in r: r |= per_class(r['run_dir'])
@@ -100,11 +101,7 @@ def merge(files):
     return res
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--dataset', default='scenes'); ap.add_argument('--data-dir', default=None)
-    ap.add_argument('--n-labeled', type=int, default=None); ap.add_argument('--epochs', type=int, default=None)
-    ap.add_argument('--size', default=None); ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
-    ap.add_argument('--set', action='append', default=[], help='key=value: any other train_run option')
+    ap = parser(__doc__); add_run_options(ap)
     ap.add_argument('--runs', default='runs/bench', help='folder for the run folders')
     ap.add_argument('--out', required=True, help='JSON file to write')
     ap.add_argument('--overwrite', action='store_true', help='replace an existing --out JSON')
@@ -119,7 +116,7 @@ def main():
         out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1))
         summarise(res); print(f"-> {out}"); return
     extra = dict(kv.split('=', 1) for kv in a.set)
-    extra = {k: _value(v) for k, v in extra.items()}
+    extra = {k: option_value(v) for k, v in extra.items()}
     cfg = dict(n_labeled=a.n_labeled, epochs=a.epochs, size=a.size, **extra)
     config = {k: (list(v) if isinstance(v, tuple) else v) for k, v in run_config(a.dataset, **cfg).items() if k != 'split_files'}
     base = paired_baselines(a.baseline_from, a.dataset, config) if a.baseline_from else None

@@ -1,10 +1,11 @@
 """Issue 5: the boundary ROC-AUC of the input-level and feature-level smoothness maps (§3.1, Fig. 2, App. D).
 
-Run from the project root: `.venv/bin/python benchmarks/cluster.py [--camvid ../shared/data/camvid]`.
-Writes benchmarks/results/cluster.json. The scenes network is `cct_nb.learner.course_model()`; the CamVid
+Run from the project root: `.venv/bin/python -m benchmarks.cluster [--camvid DIR]` (default: $CCT_NB_CAMVID).
+Writes benchmarks/results/cluster/cluster.json. The scenes network is `cct_nb.learner.course_model()`; the CamVid
 network is a ResNet-18 encoder fitted from random weights with `fit_briefly` (cached under the data root).
 """
-import argparse, json, os, platform, time
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.cluster')
+import argparse, json, os, platform, sys, time
 from pathlib import Path
 import numpy as np, torch
 from cct_nb.cluster import (boundary_auc_table, boundary_auc, input_smoothness, feature_smoothness, local_distance,
@@ -12,6 +13,7 @@ from cct_nb.cluster import (boundary_auc_table, boundary_auc, input_smoothness, 
 from cct_nb.data import seg_dataset, image_to_tensor
 from cct_nb.model import segmentation_net
 from cct_nb.scenes import make_scene, SCENE_SPLITS, default_data_root
+from benchmarks.records import add_camvid
 
 def input_rows(pairs, patches, radius=2):
     out = {}
@@ -38,9 +40,9 @@ def timings():
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument('--camvid', default='../shared/data/camvid')
+    add_camvid(p, '--camvid')
     p.add_argument('--camvid-iters', type=int, default=300)
-    p.add_argument('--out', default='benchmarks/results/cluster.json')
+    p.add_argument('--out', default='benchmarks/results/cluster/cluster.json')
     a = p.parse_args()
     res = dict(issue=5, torch=torch.__version__, threads=torch.get_num_threads(), machine=platform.machine(),
                boundary=dict(radius=2, margin=None), timings=timings())
@@ -48,7 +50,7 @@ def main():
     layers = ('layer1', 'layer2', 'layer4', 'psp')
     # scenes
     t = time.time()
-    from cct_nb.learner import course_model
+    from cct_nb.course import course_model
     torch.manual_seed(0)
     nets = {'untrained': segmentation_net(7, 'resnet18', z_channels=256).eval(), 'trained': course_model().eval()}
     pairs = []
@@ -63,8 +65,10 @@ def main():
                          seconds=round(time.time() - t, 1))
     print(format_auc_table(tab, 'scenes'), flush=True)
     # camvid
-    root = Path(a.camvid)
-    if root.is_dir():
+    root = Path(a.camvid) if a.camvid else None
+    if root is None: print('CamVid part skipped: no --camvid and no $CCT_NB_CAMVID', flush=True)
+    elif not root.is_dir(): sys.exit(f'error: --camvid {root} is not a folder')
+    else:
         t = time.time()
         size = (180, 240)
         torch.manual_seed(0)

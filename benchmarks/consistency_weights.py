@@ -18,12 +18,13 @@ configuration to `plain` is the median over rounds of the per-round ratio, so a 
 `parts` times the pieces alone on a fixed z: the weights (`consistency_weights`) and `aux_consistency` (30 decoders,
 forward and backward) with each kind of weight.
 
-Run from the project root:  .venv/bin/python benchmarks/consistency_weights.py [--steps 12] [--threads 1]
-(a few minutes on an idle core). Writes benchmarks/results/consistency_weights.json.
+Run from the project root:  .venv/bin/python -m benchmarks.consistency_weights [--steps 12] [--threads 1]
+(a few minutes on an idle core). Writes benchmarks/results/speed/consistency_weights.json.
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.consistency_weights')
 import argparse, json, statistics, sys, time
 from pathlib import Path
-from _bench import machine, timed   # benchmarks/ is on the path when a script of it runs
+from benchmarks.records import machine, timed
 
 CONFIGS = {'plain': {}, 'conf_mask': {'conf_mask': 0.5}, 'class_balance': {'class_balance': 1.0},
            'both': {'conf_mask': 0.5, 'class_balance': 1.0}}
@@ -109,7 +110,7 @@ def main():
     p.add_argument('--threads', type=int, default=1, help='torch threads (the experiments ran one process per core: 1)')
     p.add_argument('--bs', type=int, default=8, help='labeled and unlabeled batch size (the scenes configuration: 8)')
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--out', default='benchmarks/results/consistency_weights.json')
+    p.add_argument('--out', default='benchmarks/results/speed/consistency_weights.json')
     p.add_argument('--overwrite', action='store_true', help='replace an existing --out file')
     a = p.parse_args()
     if a.steps < 1 or a.warmup < 0 or a.threads < 1 or a.bs < 1: p.error('--steps, --threads and --bs must be >= 1, --warmup >= 0')

@@ -10,15 +10,15 @@ Two offline demonstrations:
                  (n=50; CamVid val): the same labels, shifted appearance
 
 Usage (the figures of experiments/domains.ipynb; one process per demo, one thread each):
-  OMP_NUM_THREADS=1 python benchmarks/domains.py --demo camvid_scenes --seeds 0 --data-dir ../shared/data/camvid
-  OMP_NUM_THREADS=1 python benchmarks/domains.py --demo dusk_day --seeds 0 --data-dir ../shared/data/camvid
+  OMP_NUM_THREADS=1 python -m benchmarks.domains --demo camvid_scenes --seeds 0 --data-dir $CCT_NB_CAMVID
+  OMP_NUM_THREADS=1 python -m benchmarks.domains --demo dusk_day --seeds 0 --data-dir $CCT_NB_CAMVID
 Results accumulate in --out (a run already recorded there is skipped unless --rerun), so demos and seeds can run in
 separate processes; each run's folder (metrics.json, history.csv, splits, model_<domain>.pth) is kept under --runs.
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.domains')
 import argparse, fcntl, json, os, statistics, sys, tempfile, time
 from pathlib import Path
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _bench import machine
+from benchmarks.records import machine
 
 DEMOS = {'camvid_scenes': ['camvid', 'scenes'], 'dusk_day': ['camvid_dusk', 'camvid_day']}
 CONFIGS = {  # name: (one run per domain alone?, method, adversarial branch, per-domain BatchNorm statistics)
@@ -73,7 +73,7 @@ def main():
     ap.add_argument('--configs', nargs='+', choices=list(CONFIGS), default=list(CONFIGS))
     ap.add_argument('--epochs', type=int, default=SETTINGS['epochs'])
     ap.add_argument('--runs', default='runs/bench-domains', help='folder for the run folders')
-    ap.add_argument('--out', default='benchmarks/results/domains.json')
+    ap.add_argument('--out', default='benchmarks/results/domains/domains.json')
     ap.add_argument('--rerun', action='store_true', help='retrain runs already recorded in --out')
     ap.add_argument('--summarize', action='store_true', help='only recompute the summary of --out (no training)')
     a = ap.parse_args()

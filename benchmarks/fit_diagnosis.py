@@ -10,17 +10,17 @@ with mIoU, per-class IoU and the mean per-pixel cross-entropy. A CCT run that is
 under-fitting (the consistency term holds the supervised fit back); one that fits `labeled` as well but generalises worse
 is not.
 
-  python benchmarks/fit_diagnosis.py --runs runs/bench-v3/scenes_epochs16_seed1 runs/bench-v3/scenes_epochs16_seed2 \
-      --out benchmarks/results/scenes_fit_diagnosis.json
+  python -m benchmarks.fit_diagnosis --runs runs/bench-v3/scenes_epochs16_seed1 runs/bench-v3/scenes_epochs16_seed2 \
+      --out benchmarks/results/scenes/scenes_fit_diagnosis.json
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.fit_diagnosis')
 import argparse, json, sys, time
 from pathlib import Path
 import torch, torch.nn.functional as F
 from fastai.data.load import DataLoader
-sys.path.insert(0, str(Path(__file__).parent))
-from _bench import machine
+from benchmarks.records import machine
 from cct_nb.data import read_split, seg_dataset, dataset_info, load_items, DEFAULT_SPLITS
-from cct_nb.learner import load_checkpoint
+from cct_nb.checkpoint import load_checkpoint
 from cct_nb.metrics import confusion_matrix, iou_table
 
 def scores(net, items, dataset, data_dir, size, bs=8):

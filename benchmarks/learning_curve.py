@@ -2,28 +2,29 @@
 
 Every run has the same iteration budget (epochs x the iterations of one pass over 270 unlabeled images, as in
 `cct_nb_train`), so only the number of distinct labeled images changes. Writes JSON.
-Usage: python benchmarks/learning_curve.py --n 10 30 100 300 --seeds 0 --out benchmarks/results/scenes_learning_curve.json
+Usage: python -m benchmarks.learning_curve --n 10 30 100 300 --seeds 0 --out benchmarks/results/learning_curve/scenes_learning_curve.json
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.learning_curve')
 import argparse, json, os, platform, statistics, sys, time
 from pathlib import Path
 import torch
 from fastai.torch_core import set_seed
 from cct_nb.data import segmentation_dls
 from cct_nb.learner import segmentation_learner, evaluate
-from cct_nb.cli import RUN_DEFAULTS, run_config
+from cct_nb.config import preset, run_config
 from cct_nb.scenes import SCENES_VERSION
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--n', type=int, nargs='+', default=[10, 30, 100, 300])
     ap.add_argument('--seeds', type=int, nargs='+', default=[0])
-    ap.add_argument('--epochs', type=int, default=RUN_DEFAULTS['scenes']['epochs'], help="budget in passes over 270 images (the main job's epochs)")
+    ap.add_argument('--epochs', type=int, default=preset('scenes')['epochs'], help="budget in passes over 270 images (the main job's epochs)")
     ap.add_argument('--out', required=True); ap.add_argument('--overwrite', action='store_true')
     a = ap.parse_args()
     out = Path(a.out)
     if out.exists() and not a.overwrite: sys.exit(f"error: {out} exists; pass --overwrite")
     main_job = run_config('scenes')                   # the main job's configuration, with the recipe's lr
-    cfg = {k: main_job[k] for k in (*RUN_DEFAULTS['scenes'], 'lr')}
+    cfg = {k: main_job[k] for k in (*preset('scenes'), 'lr')}
     rows, t0 = [], time.time()
     iters = None
     for n in a.n:

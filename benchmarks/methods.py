@@ -2,14 +2,15 @@
 
 Every run is `cct_nb_train` (`train_run`) with the dataset's CPU configuration; a run folder that already holds metrics.json is
 reused. CCT and baseline runs of `benchmarks/cct_vs_baseline.py` can be reused with --from-compare (same seeds, same config).
-Usage: python benchmarks/methods.py --seeds 0 1 2 --from-compare runs/bench-v2 --out benchmarks/results/scenes_methods.json
+Usage: python -m benchmarks.methods --seeds 0 1 2 --from-compare runs/bench-v2 --out benchmarks/results/scenes/scenes_methods.json
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.methods')
 import argparse, json, sys, time
 from pathlib import Path
 import torch
-sys.path.insert(0, str(Path(__file__).parent))
-from _bench import machine, mean_std
-from cct_nb.cli import train_run, METHODS
+from benchmarks.records import machine, mean_std
+from cct_nb.run import train_run
+from cct_nb.config import METHODS
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

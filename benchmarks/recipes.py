@@ -1,13 +1,13 @@
 """Training recipes from random initialisation on the scene data: the paper's (SGD + poly, backbone at lr/10 or at lr)
 against fastai's (Adam + one-cycle). Supervised baseline, the same labeled images and iterations for every recipe. Writes JSON.
 
-Usage: python benchmarks/recipes.py --out benchmarks/results/scenes_recipes.json [--n-labeled 100 --epochs 10 --seeds 0]
+Usage: python -m benchmarks.recipes --out benchmarks/results/scenes/scenes_recipes.json [--n-labeled 100 --epochs 10 --seeds 0]
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.recipes')
 import argparse, json, sys, time
 from pathlib import Path
 import torch
-sys.path.insert(0, str(Path(__file__).parent))
-from _bench import machine, mean_std
+from benchmarks.records import machine, mean_std
 from fastai.torch_core import set_seed
 from cct_nb.data import segmentation_dls
 from cct_nb.learner import segmentation_learner, evaluate

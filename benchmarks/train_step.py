@@ -37,15 +37,19 @@ clone. What its import needs, done in the child process that runs it and nowhere
   - the unsupervised weight is a constant 30 (its `consistency_weight` ramp, past the ramp-up), its optimizer SGD with
     its two parameter groups (backbone at lr/10), as its trainer builds them.
 
+`--against DIR` runs another checkout's cct_nb (a git worktree of an older commit, say) interleaved with this one, for a
+regression check of a refactoring: the ratios `semi_against_over_this` and `sup_against_over_this` (> 1: this checkout is faster).
+
 Run from the project root:
-    .venv/bin/python benchmarks/train_step.py --official ~/src/CCT --rounds 2      (about an hour on an idle 2-core machine)
-    .venv/bin/python benchmarks/train_step.py --sizes 160 --options fp32           (cct_nb alone, minutes)
-Writes benchmarks/results/train_step.json with a markdown table (`table_markdown`) that the README and
+    .venv/bin/python -m benchmarks.train_step --official ~/src/CCT --rounds 2      (about an hour on an idle 2-core machine)
+    .venv/bin/python -m benchmarks.train_step --sizes 160 --options fp32           (cct_nb alone, minutes)
+Writes benchmarks/results/speed/train_step.json with a markdown table (`table_markdown`) that the README and
 experiments/speed.ipynb print.
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.train_step')
 import argparse, json, os, statistics, subprocess, sys, time, types
 from pathlib import Path
-from _bench import timed, machine, git_commit   # benchmarks/ is on the path when a script of it runs
+from benchmarks.records import timed, machine, git_commit
 
 STEPS = {'cct_nb': ('sup', 'semi', 'semi_straight', 'decoders'), 'official': ('sup', 'semi')}
 OPTIONS = ('fp32', 'channels_last', 'bf16', 'compile')
@@ -170,19 +174,27 @@ def child_decoders(a):
     for k in ('aux_lean', 'aux_straight'): out[k]['x_main'] = statistics.median(x[0] / y[0] for x, y in zip(times[k], times['main']))
     return out
 
+def child_command(impl:str, a) -> tuple: # 'cct_nb', 'official' or 'against'
+    "(command, working folder, extra environment) of a child: this checkout, or for `against` the other checkout's own benchmark and library."
+    if impl != 'against': return [sys.executable, '-m', 'benchmarks.train_step'], Path(__file__).resolve().parents[1], {}
+    d = Path(a.against).resolve()
+    cmd = [sys.executable, '-m', 'benchmarks.train_step'] if (d / 'benchmarks' / '__init__.py').is_file() else [sys.executable, str(d / 'benchmarks' / 'train_step.py')]
+    return cmd, d, {'PYTHONPATH': str(d)}   # its cct_nb before the installed one
+
 def run_child(impl, step, size, option, a):
     "One configuration in its own process; its JSON result."
-    cmd = [sys.executable, __file__, '--child', f'{impl}:{step}', '--size', str(size), '--option', option, '--steps', str(a.steps),
+    head, cwd, extra = child_command(impl, a)
+    cmd = head + ['--child', f"{'cct_nb' if impl == 'against' else impl}:{step}", '--size', str(size), '--option', option, '--steps', str(a.steps),
            '--warmup', str(a.warmup + (1 if option == 'compile' else 0)), '--threads', str(a.threads), '--seed', str(a.seed),
            '--arch', a.arch, '--z-channels', str(a.z_channels)] + (['--official', str(a.official)] if a.official else [])
-    env = os.environ | {'OMP_NUM_THREADS': str(a.threads), 'MKL_NUM_THREADS': str(a.threads)}
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    env = os.environ | {'OMP_NUM_THREADS': str(a.threads), 'MKL_NUM_THREADS': str(a.threads)} | extra
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd)   # a repository root: its `benchmarks` importable
     if r.returncode != 0: raise RuntimeError(f"{impl}:{step} at {size}, {option}: the child failed\n{r.stderr[-3000:]}{r.stdout[-500:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 def configurations(a):
     "(impl, step, size, option) in the order of one round: for each size and option, the implementations' steps in turn."
-    impls = ['cct_nb'] + (['official'] if a.official else [])
+    impls = ['cct_nb'] + (['official'] if a.official else []) + (['against'] if a.against else [])
     out = []
     for s in a.sizes:
         for o in a.options:
@@ -214,6 +226,8 @@ def summarise(raw, a):
             for step in ('semi', 'sup'):
                 if k('official', step): q[f'{step}_speedup'] = median_ratio(k('official', step), k('cct_nb', step))   # official / cct_nb
             if k('official', 'semi'): q['semi_rss_ratio'] = r['cct_nb:semi']['peak_rss_mib'] / r['official:semi']['peak_rss_mib']
+            for step in ('semi', 'sup'):      # this checkout against another one (`--against`): > 1 when this one is faster
+                if k('against', step): q[f'{step}_against_over_this'] = median_ratio(k('against', step), k('cct_nb', step))
             if o != 'fp32' and 'fp32' in by_o:
                 for impl in ('cct_nb', 'official'):
                     if k(impl, 'semi'): q[f'{impl}_semi_speedup_over_fp32'] = by_o['fp32'][f'{impl}:semi']['median_s'] / r[f'{impl}:semi']['median_s']
@@ -254,9 +268,16 @@ def fmt_table(res):
                          f"| {f(r, 'cct_nb:sup')} | {g('sup_speedup', '{:.2f}×')} | {g('cct_nb_semi_over_sup')} | {rss} |")
     return '\n'.join(lines)
 
+def _commit_of(d) -> str:
+    "HEAD of the checkout `d` (' (modified)' when its tracked files differ)."
+    head = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=d, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'], cwd=d, capture_output=True, text=True).stdout.strip()
+    return head + (' (modified)' if dirty else '')
+
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--official', default=None, help='a clone of github.com/yassouali/CCT (never part of this repository)')
+    p.add_argument('--against', default=None, help="another checkout of this repository (e.g. a git worktree of an older commit): its cct_nb's sup and semi steps run interleaved with this one's")
     p.add_argument('--sizes', default='160,320', help='input sides, multiples of 8')
     p.add_argument('--options', default=','.join(OPTIONS), help=f'speed options, any of {OPTIONS}')
     p.add_argument('--steps', type=int, default=5, help='measured steps per configuration, after the warm-up')
@@ -267,7 +288,7 @@ def parse(argv=None):
     p.add_argument('--arch', default='resnet50', help="cct_nb's backbone (the official code's is always ResNet-50): a tiny run for tests uses resnet18")
     p.add_argument('--z-channels', dest='z_channels', type=int, default=512, help="cct_nb's z channels (the official code's: 512)")
     p.add_argument('--no-extras', action='store_true', help='leave out the straightforward step and the decoders part')
-    p.add_argument('--out', default='benchmarks/results/train_step.json')
+    p.add_argument('--out', default='benchmarks/results/speed/train_step.json')
     p.add_argument('--child', help=argparse.SUPPRESS); p.add_argument('--size', type=int, help=argparse.SUPPRESS)
     p.add_argument('--option', default='fp32', help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -277,6 +298,7 @@ def parse(argv=None):
     if bad: p.error(f'{bad}: --options must be among {OPTIONS}, --sizes multiples of 8')
     if a.steps < 1 or a.warmup < 0 or a.rounds < 1: p.error('--steps and --rounds must be >= 1, --warmup >= 0')
     if a.official and not Path(a.official).expanduser().is_dir(): p.error(f'--official {a.official}: no such folder')
+    if a.against and not (Path(a.against) / 'cct_nb' / 'lean.py').is_file(): p.error(f'--against {a.against}: not a checkout of cct_nb')
     if a.official and a.arch != 'resnet50': p.error('--official compares the paper setting: --arch must be resnet50')
     return a
 
@@ -298,12 +320,13 @@ def main(argv=None):
             print(f"round {r} {s}² {o:13s} {impl}:{step}: median {m:.3f} s" + (f", peak RSS {res['peak_rss_mib']:.0f} MiB" if 'peak_rss_mib' in res else '')
                   + (f", compile {res['compile_s']:.0f} s" if 'compile_s' in res else ''), flush=True)
     results = summarise(raw, a)
-    out = dict(issue=33, commit=git_commit(), command=' '.join([Path(sys.executable).name] + sys.argv[1:] if argv is None else ['train_step.py', *argv]), seed=a.seed,
+    out = dict(issue=33, commit=git_commit(), command=' '.join(['python', '-m', 'benchmarks.train_step', *(sys.argv[1:] if argv is None else argv)]), seed=a.seed,
                setting=dict(arch=f'{a.arch} (output stride 8) + PSP, random init', z_channels=a.z_channels, classes=21, perturbations='Table 12: 30 decoders',
                             unsup_loss='mse', w_u=30., batch='2 labeled + 2 unlabeled', optimizer='SGD lr 0.01 momentum 0.9 wd 1e-4',
                             steps=a.steps, warmup=a.warmup, rounds=a.rounds, sizes=a.sizes, options=a.options),
                official=dict(dir=str(a.official), losses_commit=OFFICIAL_LOSSES_COMMIT, stubs=['torch.utils.tensorboard', 'dominate'],
                              pretrained=None, needs='opencv-python-headless') if a.official else None,
+               against=dict(dir=str(a.against), commit=_commit_of(a.against)) if a.against else None,
                machine=machine() | dict(torch_threads=a.threads, loadavg_start=load0, loadavg_end=os.getloadavg()),
                time_method='wall-clock median of the measured steps (all rounds); ratios: median over rounds of per-round ratios of medians',
                memory_method="peak_rss_mib: VmHWM of the configuration's own process (model, imports and data included)",
@@ -312,6 +335,7 @@ def main(argv=None):
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(out, indent=1))
     print(out['table_markdown']); print(json.dumps(out['targets'], indent=1))
+    if a.against: print(json.dumps({f'{s}² {o}': {k: v for k, v in rr['ratios'].items() if 'against' in k} for s, by_o in results.items() for o, rr in by_o.items()}, indent=1))
     return out
 
 if __name__ == '__main__': main()

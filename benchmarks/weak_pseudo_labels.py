@@ -7,15 +7,15 @@ classes), raw and after the CRF. Coverage = share of non-void pixels that get a 
 that are right, pooled over all pixels (`evaluate_pseudo_labels`). Writes JSON (and a Fig. 9 PNG next to it).
 
 Usage (the figures of experiments/weak.ipynb):
-  OMP_NUM_THREADS=1 python benchmarks/weak_pseudo_labels.py --dataset camvid --data-dir ../shared/data/camvid \
-      --out benchmarks/results/camvid_pseudo_labels.json
+  OMP_NUM_THREADS=1 python -m benchmarks.weak_pseudo_labels --dataset camvid --data-dir $CCT_NB_CAMVID \
+      --out benchmarks/results/weak/camvid_pseudo_labels.json
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.weak_pseudo_labels')
 import argparse, json, sys, tempfile, time
 from pathlib import Path
 import torch
 from fastai.torch_core import set_seed
-sys.path.insert(0, str(Path(__file__).parent))
-from _bench import machine
+from benchmarks.records import machine
 from cct_nb.data import segmentation_dls, seg_dataset, DATASETS
 from cct_nb.model import Encoder
 from cct_nb.weak import image_labels, class_activation_maps

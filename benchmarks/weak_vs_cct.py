@@ -4,13 +4,13 @@ CCT + weak labels is `cct_nb_train --weak-labels` (`train_run(..., weak_labels=T
 the image-level labels of the unlabeled images, CAM + CRF pseudo-labels, then CCT with L_w on them. CCT alone is taken from
 a `benchmarks/cct_vs_baseline.py` run folder (`--from-compare`, `<dataset>_defaults_seed<s>/metrics.json`) when it is there,
 else trained. A run folder that already holds metrics.json is reused.
-Usage: python benchmarks/weak_vs_cct.py --seeds 0 1 --from-compare runs/bench-v3 --out benchmarks/results/scenes_weak_vs_cct.json
+Usage: python -m benchmarks.weak_vs_cct --seeds 0 1 --from-compare runs/bench-v3 --out benchmarks/results/weak/scenes_weak_vs_cct.json
 """
+if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.weak_vs_cct')
 import argparse, json, statistics, sys, time
 from pathlib import Path
-sys.path.insert(0, str(Path(__file__).parent))
-from _bench import machine, mean_std
-from cct_nb.cli import train_run
+from benchmarks.records import machine, mean_std
+from cct_nb.run import train_run
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

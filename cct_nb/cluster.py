@@ -11,7 +11,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import torchvision
 import matplotlib.pyplot as plt
 from .data import tensor_to_image
-from .learner import colorize
+from .inference import colorize
+from .config import RECIPE_LR
 
 # %% auto #0
 __all__ = ['HALF_NEIGHBOURS', 'RESNET_STAGES', 'TORCHVISION_NETWORKS', 'local_distance', 'input_smoothness', 'feature_smoothness',
@@ -240,7 +241,7 @@ def fit_briefly(model:nn.Module, # a `SegmentationNet` (or any images -> logits 
                 dataset, # indexable, giving (image (3, H, W), mask (H, W)) tensors of one size
                 iters:int=200, # SGD steps
                 bs:int=8, # batch size
-                lr:float=0.01, # SGD learning rate (momentum 0.9, weight decay 1e-4, poly decay)
+                lr:float=RECIPE_LR['paper'], # SGD learning rate (Table 12's: momentum 0.9, weight decay 1e-4, poly decay)
                 ignore_index:int=255, seed:int=0):
     "A few plain SGD steps of pixel-wise cross-entropy, then eval mode: a quickly trained segmentation network."
     g = torch.Generator().manual_seed(seed)

@@ -5,13 +5,15 @@
 # %% ../nbs/lessons/10_domains.ipynb #ac2328ba
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
-from .model import Encoder, Decoder, SegmentationNet, match_size, backbone_splitter
+from .model import Encoder, Decoder, SegmentationNet, match_size
 from .perturbations import AuxiliaryDecoders, parse_perturbations, plain
 from .metrics import MIoU
-from .train import CCTLoss, CCTSchedule, learner_stream
+from .train import CCTLoss, cct_schedule
+from .callbacks import learner_stream
+from .config import PAPER
 from .lean import RandomStream
-from .learner import get_recipe, default_backbone_div
-from fastai.learner import Learner, Metric
+from .learner import seg_learner
+from fastai.learner import Metric
 from fastai.data.core import DataLoaders
 from fastai.data.load import DataLoader
 from fastai.callback.core import Callback
@@ -19,7 +21,7 @@ from fastai.torch_core import to_device
 
 # %% auto #0
 __all__ = ['DomainLoader', 'BatchNormStats', 'MultiDomainCCT', 'reverse_gradient', 'GradientReversal', 'DomainDiscriminator',
-           'adversarial_loss', 'MultiDomainLoss', 'DomainBatches', 'DomainSchedule', 'DomainMIoU', 'MeanMetric',
+           'adversarial_loss', 'MultiDomainLoss', 'DomainBatches', 'domain_schedule', 'DomainMIoU', 'MeanMetric',
            'multi_domain_learner']
 
 # %% ../nbs/lessons/10_domains.ipynb #616f3244
@@ -165,7 +167,7 @@ def adversarial_loss(d_logits, # discriminator outputs (B, n_domains, h, w), or 
 class MultiDomainLoss(nn.Module):
     "Eq. 3 with the current domain's `CCTLoss`, plus $\\lambda_{adv}\\mathcal L_{adv}$ (eq. 12) when the network has a discriminator."
     def __init__(self, losses:dict, # {domain: `CCTLoss`}
-                 lambda_adv:float=2e-2): # $\lambda_{adv}$ (Table 12)
+                 lambda_adv:float=PAPER['lambda_adv']): # $\lambda_{adv}$ (Appendix E)
         super().__init__()
         self.losses, self.lambda_adv = nn.ModuleDict(losses), lambda_adv
         self.domains, self.domain = list(losses), list(losses)[0]
@@ -193,7 +195,7 @@ class MultiDomainLoss(nn.Module):
 # %% ../nbs/lessons/10_domains.ipynb #a499304c
 class DomainBatches(Callback):
     "Set the batch's domain on the network and loss, append that domain's unlabeled batch, and keep the other domains' decoders out of the step."
-    order = 4   # before `CCTSchedule` (61), which reads the current domain's number of classes
+    order = 4   # before the `LossSchedule` (61), which reads the current domain's number of classes
     def __init__(self, unlabeled:dict=None): # {domain: DataLoader of unlabeled images}; None or {}: labeled-only (the baseline)
         self.unlabeled, self.its = dict(unlabeled or {}), {}
     @property
@@ -219,15 +221,11 @@ class DomainBatches(Callback):
             if d == m.domain: continue
             for p in m.domain_parameters(d): p.grad = None
 
-class DomainSchedule(CCTSchedule):
-    "`CCTSchedule` that also records $\\mathcal L_{adv}$ and each iteration's domain index in `recorder.hps`."
-    def before_fit(self):
-        super().before_fit(); self.hps |= {'L_adv': [], 'domain': []}
-    def after_batch(self):
-        super().after_batch()
-        if not self.training or self.frozen: return
-        self.hps['L_adv'].append(self.learn.loss_func.last.get('L_adv', float('nan')))
-        self.hps['domain'].append(self.learn.model.domain_index)
+def _domain_index(learn): return learn.model.domain_index
+
+def domain_schedule(**kwargs): # `cct_schedule`'s weights and ramps
+    "`cct_schedule` that also records $\\mathcal L_{adv}$ and each iteration's domain index in `recorder.hps`."
+    return cct_schedule(record=('L_s', 'L_u', 'confident', 'L_adv'), extra={'domain': _domain_index}, **kwargs)
 
 # %% ../nbs/lessons/10_domains.ipynb #846d8fbe
 class DomainMIoU(MIoU):
@@ -255,27 +253,27 @@ class MeanMetric(Metric):
 
 # %% ../nbs/lessons/10_domains.ipynb #694f64ce
 def multi_domain_learner(datas:dict, # {domain: `SegData`}, with unlabeled loaders for CCT
-                         arch:str='resnet50', # backbone
+                         arch:str=PAPER['arch'], # backbone
                          pretrained=False, # False, True or a local state_dict path
-                         z_channels:int=512, # channels of $z$
-                         perturbations='cct', # auxiliary decoders per domain (`parse_perturbations`)
-                         unsup_loss:str='mse', # $d$: 'mse', 'kl' or 'js'
-                         sup_loss:str='ce', # 'ce' or 'abce'
+                         z_channels:int=PAPER['z_channels'], # channels of $z$
+                         perturbations=PAPER['perturbations'], # auxiliary decoders per domain (`parse_perturbations`)
+                         unsup_loss:str=PAPER['unsup_loss'], # $d$: 'mse', 'kl' or 'js'
+                         sup_loss:str=PAPER['sup_loss'], # 'ce' or 'abce'
                          conf_mask:float=None, # Conf-Mask β, None = off
                          pairwise:int=None, # P-Wise subset size, None = off
                          class_balance:float=None, # class-balanced $\mathcal L_u$ (power α), None = off
-                         lambda_u:float=30., # $\lambda_u$
-                         rampup_u:float=0.1, # ramp-up period of $\omega_u$
-                         ramp:str='sigmoid', # ramp shape (`RAMPS`)
+                         lambda_u:float=PAPER['lambda_u'], # $\lambda_u$
+                         rampup_u:float=PAPER['rampup_u'], # ramp-up period of $\omega_u$
+                         ramp:str=PAPER['ramp'], # ramp shape (`RAMPS`)
                          unlabeled:bool=True, # CCT; False: the supervised baseline (alternating, $\mathcal L_s$ only)
                          adversarial:bool=False, # Appendix E's discriminator and $\lambda_{adv}\mathcal L_{adv}$
-                         lambda_adv:float=2e-2, # $\lambda_{adv}$ (Table 12)
+                         lambda_adv:float=PAPER['lambda_adv'], # $\lambda_{adv}$ (Appendix E)
                          grl_scale:float=1., # $\alpha$ of the gradient reversal layer
                          domain_bn:bool=False, # per-domain BatchNorm running statistics (not in the paper)
                          steps:int=None, # iterations per domain per epoch (see `DomainLoader`)
                          final_relu:bool=False, # see `Decoder`
                          backbone_div:float=None, # backbone lr divisor (`default_backbone_div`)
-                         recipe:str='paper', # 'paper' (SGD + poly) or 'fastai' (Adam + one-cycle)
+                         recipe:str=PAPER['recipe'], # 'paper' (SGD + poly) or 'fastai' (Adam + one-cycle)
                          perturbation_kwargs:dict=None, # options of the perturbations
                          cbs=None, # more callbacks
                          **kwargs): # passed to `Learner` (path, model_dir, ...)
@@ -300,10 +298,8 @@ def multi_domain_learner(datas:dict, # {domain: `SegData`}, with unlabeled loade
     dls = DataLoaders(DomainLoader({d: s.dls.train for d, s in datas.items()}, True, steps),
                       DomainLoader({d: s.dls.valid for d, s in datas.items()}, False), device=next(iter(datas.values())).dls.train.device)
     per_domain = [DomainMIoU(d, i.n_classes, i.ignore_index) for d, i in infos.items()]
-    learn = Learner(dls, model, loss_func=loss, opt_func=get_recipe(recipe)['opt_func'], splitter=backbone_splitter,
-                    metrics=per_domain + [MeanMetric(per_domain)],
-                    cbs=[DomainBatches({d: s.unlabeled for d, s in datas.items()} if unlabeled else None),
-                         DomainSchedule(lambda_u, rampup_u, ramp)] + list(cbs or []), **kwargs)
+    learn = seg_learner(None, model, loss, recipe, pretrained, backbone_div, dls=dls, metrics=per_domain + [MeanMetric(per_domain)],
+                        cbs=[DomainBatches({d: s.unlabeled for d, s in datas.items()} if unlabeled else None),
+                             domain_schedule(lambda_u=lambda_u, rampup_u=rampup_u, ramp=ramp)] + list(cbs or []), **kwargs)
     learn.datas = datas
-    learn.backbone_div, learn.recipe = backbone_div or default_backbone_div(pretrained), recipe
     return learn

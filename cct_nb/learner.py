@@ -4,31 +4,31 @@
 
 # %% ../nbs/reference/learner.ipynb #15d8fa2c
 from __future__ import annotations
-import os, json, fcntl, tempfile, time
+import os, warnings
 from pathlib import Path
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
-import matplotlib.pyplot as plt
 from fastai.learner import Learner
 from fastai.optimizer import OptimWrapper, Adam
 from fastai.callback.schedule import fit_one_cycle   # patches Learner.fit_one_cycle
-from fastai.callback.schedule import ParamScheduler, LRFinder
+from fastai.callback.schedule import ParamScheduler
 from fastcore.basics import patch
-import warnings
+from fastcore.meta import delegates
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision, AMPMode
 from fastai.callback.channelslast import ChannelsLast
-from .data import SegData, segmentation_dls, dataset_info, tensor_to_image, DatasetInfo
-from .model import segmentation_net, backbone_splitter, SegmentationNet
+from .data import SegData, segmentation_dls, DatasetInfo
+from .model import segmentation_net, backbone_splitter
 from .metrics import MIoU, PixelAccuracy, confusion_matrix, iou_table
-from .losses import supervised_ce, abce_loss, eta_schedule
+from .losses import supervised_ce, abce_loss
+from .config import PAPER, RECIPE_LR, PRECISIONS
+from .callbacks import LossSchedule, abce_threshold
+from .checkpoint import load_training_state
 
 # %% auto #0
-__all__ = ['RECIPES', 'MODEL_KEYS', 'PRECISIONS', 'COURSE_MODEL', 'COURSE_MODEL_QUICK', 'PolyLR', 'SegmentationLoss', 'sgd_paper',
-           'get_recipe', 'segmentation_learner', 'AbCESchedule', 'default_backbone_div', 'evaluate',
-           'inference_state_dict', 'atomic_save', 'save_checkpoint', 'load_checkpoint', 'NonFiniteLossError',
-           'loss_terms', 'StopOnNonFinite', 'DeviceMixedPrecision', 'set_precision', 'colorize', 'predict_masks',
-           'show_predictions', 'course_model']
+__all__ = ['RECIPES', 'PolyLR', 'SegmentationLoss', 'sgd_paper', 'get_recipe', 'seg_metrics', 'seg_learner',
+           'segmentation_learner', 'abce_schedule', 'default_backbone_div', 'evaluate', 'NonFiniteLossError',
+           'loss_terms', 'StopOnNonFinite', 'DeviceMixedPrecision', 'set_precision']
 
 # %% ../nbs/reference/learner.ipynb #c25e4b7a
 class PolyLR:
@@ -41,9 +41,9 @@ class PolyLR:
 
 # %% ../nbs/reference/learner.ipynb #ea155d3a
 class SegmentationLoss(nn.Module):
-    "Eq. 1 (pixel-wise cross-entropy, void ignored), or eq. 4's ab-CE while `eta` is set (`AbCESchedule`); fastai's `activation`/`decodes`."
+    "Eq. 1 (pixel-wise cross-entropy, void ignored), or eq. 4's ab-CE while `eta` is set (`abce_schedule`); fastai's `activation`/`decodes`."
     def __init__(self, ignore_index:int=255, # void label
-                 sup_loss:str='ce', # 'ce' (eq. 1) or 'abce' (eq. 4, threshold `eta` set by `AbCESchedule`)
+                 sup_loss:str='ce', # 'ce' (eq. 1) or 'abce' (eq. 4, threshold `eta` set by `abce_schedule`)
                  n_classes:int=None): # $C$, needed by 'abce' ($\eta$ starts at $1/C$)
         super().__init__()
         if sup_loss not in ('ce', 'abce'): raise ValueError(f"sup_loss={sup_loss!r}: choose 'ce' or 'abce'")
@@ -60,86 +60,91 @@ class SegmentationLoss(nn.Module):
 
 # %% ../nbs/reference/learner.ipynb #030eff2c
 def sgd_paper(params, # parameters or parameter groups (fastai passes the splitter's groups)
-              lr:float=0.01, # base learning rate
+              lr:float=RECIPE_LR['paper'], # base learning rate
               mom:float=0.9, # momentum (Table 12)
               wd:float=1e-4): # weight decay (Table 12), L2 as in torch
     "Table 12's SGD as a fastai optimizer: `torch.optim.SGD` wrapped in `OptimWrapper`."
     return OptimWrapper(params, torch.optim.SGD, lr=lr, momentum=mom, weight_decay=wd)
 
 # %% ../nbs/reference/learner.ipynb #45dbcc64
-RECIPES = {  # a training recipe: optimizer, learning-rate schedule and default base learning rate
-    'paper':  dict(opt_func=sgd_paper, schedule='poly', lr=0.01),      # Table 12: SGD (momentum 0.9, wd 1e-4), poly, lr 0.01
-    'fastai': dict(opt_func=Adam, schedule='one-cycle', lr=3e-3),      # fastai's default: Adam (wd 0.01 decoupled), one-cycle
+RECIPES = {  # a training recipe: optimizer and learning-rate schedule; its base learning rate is `RECIPE_LR`'s (`reference/config`)
+    'paper':  dict(opt_func=sgd_paper, schedule='poly'),      # Table 12: SGD (momentum 0.9, wd 1e-4), poly
+    'fastai': dict(opt_func=Adam, schedule='one-cycle'),      # fastai's default: Adam (wd 0.01 decoupled), one-cycle
 }
 
 def get_recipe(name:str): # a key of `RECIPES`
-    "The recipe called `name`, or a clear error."
+    "The recipe called `name` (with its base learning rate `lr`), or a clear error."
     if name not in RECIPES: raise ValueError(f"recipe={name!r}: choose one of {sorted(RECIPES)}")
-    return RECIPES[name]
+    return RECIPES[name] | {'lr': RECIPE_LR[name]}
 
 # %% ../nbs/reference/learner.ipynb #c4ec37e4
-def segmentation_learner(data:SegData, # from `segmentation_dls`
-                         arch:str='resnet50', # backbone (`BACKBONES`)
-                         pretrained=False, # False, True (torchvision ImageNet weights) or a local state_dict path
-                         z_channels:int=512, # channels of $z$ (PSP output)
-                         model:nn.Module=None, # use this network instead of building one
-                         loss_func=None, # default `SegmentationLoss(ignore_index, sup_loss)`
-                         sup_loss:str='ce', # 'ce' (eq. 1) or 'abce' (eq. 4, with `AbCESchedule` added to the callbacks)
-                         final_relu:bool=False, # see `Decoder`
-                         backbone_div:float=None, # backbone lr divisor; default `default_backbone_div(pretrained)`
-                         recipe:str='paper', # 'paper' (SGD + poly) or 'fastai' (Adam + one-cycle), see `RECIPES`
-                         **kwargs): # passed to `Learner` (cbs, path, model_dir, ...)
-    "A fastai `Learner` for the supervised baseline: SGD (Table 12), backbone/rest parameter groups, mIoU and pixel accuracy."
-    info = data.info
-    if loss_func is not None and sup_loss != 'ce': raise ValueError(f"sup_loss={sup_loss!r} and a loss_func: give one of them")
-    if sup_loss == 'abce': kwargs['cbs'] = [*(kwargs.get('cbs') or []), AbCESchedule()]
-    if model is None: model = segmentation_net(info.n_classes, arch, pretrained, z_channels, final_relu)
-    learn = Learner(data.dls, model, loss_func=loss_func or SegmentationLoss(info.ignore_index, sup_loss, info.n_classes), opt_func=get_recipe(recipe)['opt_func'],
-                    splitter=backbone_splitter,
-                    metrics=[MIoU(info.n_classes, info.ignore_index), PixelAccuracy(info.n_classes, info.ignore_index)],
-                    **kwargs)
-    learn.seg_data = data
-    learn.backbone_div, learn.recipe = backbone_div or default_backbone_div(pretrained), recipe
+def seg_metrics(info:DatasetInfo): # the dataset (classes, void label)
+    "mIoU and pixel accuracy over the whole validation set (`04_metrics`)."
+    return [MIoU(info.n_classes, info.ignore_index), PixelAccuracy(info.n_classes, info.ignore_index)]
+
+def seg_learner(data:SegData, # from `segmentation_dls` (None when `dls` and `metrics` are given)
+                model:nn.Module, # the network (its `encoder.backbone` is the first parameter group)
+                loss_func, # the loss
+                recipe:str=PAPER['recipe'], # 'paper' (SGD + poly) or 'fastai' (Adam + one-cycle), see `RECIPES`
+                pretrained=False, # whether the backbone is pretrained (sets the default backbone divisor)
+                backbone_div:float=None, # backbone lr divisor; default `default_backbone_div(pretrained)`
+                dls=None, # default `data.dls`
+                metrics=None, # default `seg_metrics(data.info)`
+                **kwargs): # passed to `Learner` (cbs, path, model_dir, ...)
+    "The `Learner` every factory of `cct_nb` returns: the recipe's optimizer, backbone/rest parameter groups, mIoU and pixel accuracy."
+    learn = Learner(dls or data.dls, model, loss_func=loss_func, opt_func=get_recipe(recipe)['opt_func'], splitter=backbone_splitter,
+                    metrics=seg_metrics(data.info) if metrics is None else metrics, **kwargs)
+    learn.seg_data, learn.recipe = data, recipe
+    learn.backbone_div = backbone_div or default_backbone_div(pretrained)
     return learn
 
+@delegates(seg_learner, keep=True)
+def segmentation_learner(data:SegData, # from `segmentation_dls`
+                         arch:str=PAPER['arch'], # backbone (`BACKBONES`)
+                         pretrained=False, # False, True (torchvision ImageNet weights) or a local state_dict path
+                         z_channels:int=PAPER['z_channels'], # channels of $z$ (PSP output)
+                         model:nn.Module=None, # use this network instead of building one
+                         loss_func=None, # default `SegmentationLoss(ignore_index, sup_loss)`
+                         sup_loss:str=PAPER['sup_loss'], # 'ce' (eq. 1) or 'abce' (eq. 4, with `abce_schedule()` added to the callbacks)
+                         final_relu:bool=False, # see `Decoder`
+                         recipe:str=PAPER['recipe'], # see `seg_learner`
+                         cbs=None, # more callbacks
+                         **kwargs): # passed to `seg_learner` (backbone_div) and `Learner` (path, model_dir, ...)
+    "A fastai `Learner` for the supervised baseline: the paper's network and recipe, backbone/rest parameter groups, mIoU and pixel accuracy."
+    info = data.info
+    if loss_func is not None and sup_loss != 'ce': raise ValueError(f"sup_loss={sup_loss!r} and a loss_func: give one of them")
+    if model is None: model = segmentation_net(info.n_classes, arch, pretrained, z_channels, final_relu)
+    cbs = ([abce_schedule()] if sup_loss == 'abce' else []) + list(cbs or [])
+    return seg_learner(data, model, loss_func or SegmentationLoss(info.ignore_index, sup_loss, info.n_classes), recipe, pretrained, cbs=cbs, **kwargs)
+
 # %% ../nbs/reference/learner.ipynb #a393e792
-class AbCESchedule(Callback):
-    "Eq. 17 for a learner whose loss has an `eta`: $\\eta$ from $1/C$ to `final` over `rampup` of training before each training batch; `None` (plain CE) for validation."
-    order = 61
-    def __init__(self, final:float=0.9, # $\alpha$, the final threshold (Table 12)
-                 rampup:float=0.5): # fraction of training over which $\eta$ rises (Table 12)
-        self.final, self.rampup = final, rampup
-    def before_fit(self):
-        self.frozen = any(isinstance(cb, LRFinder) for cb in self.learn.cbs)
-        self.hps = {'eta': [], 'confident': []}
-    def before_batch(self):
-        lf = self.learn.loss_func
-        lf.eta = eta_schedule(0. if self.frozen else self.pct_train, lf.n_classes, self.final, self.rampup) if self.training else None
-    def after_batch(self):
-        if not self.training or self.frozen: return
-        self.hps['eta'].append(self.learn.loss_func.eta); self.hps['confident'].append(self.learn.loss_func.last.get('confident', float('nan')))
-    def after_fit(self):
-        self.learn.loss_func.eta = None
-        if not self.frozen and hasattr(self.learn, 'recorder'): self.learn.recorder.hps = {**getattr(self.learn.recorder, 'hps', {}), **self.hps}
+def abce_schedule(final:float=PAPER['eta_final'], # $\alpha$, the final threshold (Table 12)
+                  rampup:float=PAPER['eta_rampup']): # fraction of training over which $\eta$ rises (Table 12)
+    "Eq. 17 for a learner whose loss has an `eta`: $\\eta$ from $1/C$ to `final` over `rampup` of training; `None` (plain CE) for validation."
+    return LossSchedule({'eta': abce_threshold(final, rampup)}, record=('confident',), valid={'eta': None}, after={'eta': None})
 
 # %% ../nbs/reference/learner.ipynb #471ebbdd
 def default_backbone_div(pretrained): # False/None (random init), True or a state_dict path (pretrained)
-    "Table 12's backbone divisor 10 for a pretrained backbone; 1 (the full learning rate) for one trained from scratch."
-    return 10. if pretrained else 1.
+    "Table 12's backbone divisor (`PAPER['backbone_div']`) for a pretrained backbone; 1 (the full learning rate) for one trained from scratch."
+    return PAPER['backbone_div'] if pretrained else 1.
 
 # %% ../nbs/reference/learner.ipynb #77e64f22
+def _backbone_div(learn:Learner, given:float=None):
+    "`given`, else the learner's `backbone_div` (set by `seg_learner`), else the from-scratch default."
+    return given or getattr(learn, 'backbone_div', None) or default_backbone_div(False)
+
 @patch
 def fit_poly(self:Learner, n_epoch:int, # epochs
-             lr:float=0.01, # base learning rate $\mathrm{lr}_0$ (the head's)
+             lr:float=RECIPE_LR['paper'], # base learning rate $\mathrm{lr}_0$ (the head's)
              power:float=0.9, # poly power
-             backbone_div:float=None, # the backbone trains at lr / backbone_div; default the Learner's `backbone_div` (else 10)
+             backbone_div:float=None, # the backbone trains at lr / backbone_div; default the Learner's `backbone_div`
              cbs=None, # extra callbacks for this fit
              reset_opt:bool=False, # a fresh optimizer
              start_epoch:int=0): # resume from this epoch (fastai `fit`)
     "Fit with SGD and the poly learning-rate policy per iteration, the backbone at `lr/backbone_div`."
     if self.opt is None: self.create_opt()
-    backbone_div = backbone_div or getattr(self, 'backbone_div', 10.)
-    self.opt.set_hyper('lr', slice(lr / backbone_div, lr))      # fastai's discriminative lrs, as in fit_one_cycle
+    bd = _backbone_div(self, backbone_div)
+    self.opt.set_hyper('lr', slice(lr / bd, lr))      # fastai's discriminative lrs, as in fit_one_cycle
     sched = ParamScheduler({'lr': PolyLR(np.array([h['lr'] for h in self.opt.hypers]), power)})
     self.fit(n_epoch, cbs=[sched] + list(cbs or []), reset_opt=reset_opt, start_epoch=start_epoch)
 
@@ -148,14 +153,19 @@ def fit_poly(self:Learner, n_epoch:int, # epochs
 def fit_seg(self:Learner, n_epoch:int, # epochs
             lr:float=None, # base learning rate (the head's); default the recipe's
             cbs=None, # extra callbacks for this fit
-            start_epoch:int=0, # resume from this epoch
+            resume=None, # a `CCTCheckpoint` file to continue from
             backbone_div:float=None): # default the Learner's `backbone_div`
-    "Fit with the Learner's recipe (`learn.recipe`, see `RECIPES`): SGD + poly, or Adam + one-cycle."
-    r = get_recipe(getattr(self, 'recipe', 'paper'))
+    "Fit with the Learner's recipe (`learn.recipe`, see `RECIPES`): SGD + poly, or Adam + one-cycle; returns the epoch it started from."
+    start = load_training_state(self, resume) if resume is not None else 0
+    if start > n_epoch: raise ValueError(f"{resume} already has {start} epochs; n_epoch={n_epoch} is fewer")
+    if start == n_epoch: return start                              # finished before it stopped: nothing left to train
+    r = get_recipe(getattr(self, 'recipe', PAPER['recipe']))
     lr = lr or r['lr']
-    if r['schedule'] == 'poly': return self.fit_poly(n_epoch, lr, backbone_div=backbone_div, cbs=cbs, start_epoch=start_epoch)
-    bd = backbone_div or getattr(self, 'backbone_div', 10.)
-    self.fit_one_cycle(n_epoch, slice(lr / bd, lr), cbs=cbs, start_epoch=start_epoch)
+    if r['schedule'] == 'poly': self.fit_poly(n_epoch, lr, backbone_div=backbone_div, cbs=cbs, start_epoch=start)
+    else:
+        bd = _backbone_div(self, backbone_div)
+        self.fit_one_cycle(n_epoch, slice(lr / bd, lr), cbs=cbs, start_epoch=start)
+    return start
 
 # %% ../nbs/reference/learner.ipynb #0ac7fc36
 @torch.no_grad()
@@ -174,52 +184,6 @@ def evaluate(model:nn.Module, # a network returning (B, C, H, W) logits in eval 
     finally: model.train(was_training)
     return iou_table(cm, info.classes) | {'n_images': len(dl.dataset)}
 
-# %% ../nbs/reference/learner.ipynb #0a3e137e
-MODEL_KEYS = ('encoder.', 'decoder.')  # the inference network: shared encoder + main decoder
-
-def inference_state_dict(model:nn.Module): # a `SegmentationNet` or a CCT model with auxiliary decoders
-    "The encoder and main-decoder weights of `model` (what inference needs)."
-    return {k: v.detach().cpu() for k, v in model.state_dict().items() if k.startswith(MODEL_KEYS)}
-
-def atomic_save(obj, path:Path, overwrite:bool):
-    path = Path(path)
-    if path.exists() and not overwrite: raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp'); os.close(fd)
-    try: torch.save(obj, tmp); os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
-    return path
-
-def save_checkpoint(path, # the `.pth` file to write
-                    model:nn.Module, # the network
-                    meta:dict, # JSON-able description: at least n_classes, arch, z_channels, dataset
-                    overwrite:bool=False): # replace an existing file
-    "Save the inference weights of `model` and `meta` atomically; refuses to overwrite unless asked."
-    json.dumps(meta)  # fails early on values that would need pickling
-    return atomic_save({'format': 'cct_nb/1', 'meta': dict(meta), 'model': inference_state_dict(model)}, path, overwrite)
-
-def load_checkpoint(path, # a file written by `save_checkpoint`
-                    map_location='cpu'):
-    "(network in eval mode, meta) from a checkpoint, loaded with `weights_only=True` (no code runs)."
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"checkpoint {path} does not exist")
-    try: ck = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e: raise ValueError(f"{path} is not a cct_nb checkpoint: {e}") from e
-    if not isinstance(ck, dict) or ck.get('format') != 'cct_nb/1': raise ValueError(f"{path} is not a cct_nb checkpoint")
-    m = ck.get('meta')
-    if not isinstance(m, dict) or not isinstance(m.get('n_classes'), int) or m['n_classes'] < 1 or not isinstance(ck.get('model'), dict):
-        raise ValueError(f"{path}: a cct_nb checkpoint without its weights or a valid meta['n_classes']")
-    arch, z = m.get('arch', 'resnet50'), m.get('z_channels', 512)
-    try: net = segmentation_net(m['n_classes'], arch, False, z, m.get('final_relu', False))
-    except (ValueError, TypeError) as e: raise ValueError(f"{path}: its meta does not describe a network we can build ({e})") from None
-    try: net.load_state_dict(ck['model'])
-    except RuntimeError as e:   # weights of another architecture, class count or z_channels than the meta says
-        why = str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else str(e)
-        raise ValueError(f"{path}: its weights do not fit the {arch} network with {m['n_classes']} classes and z_channels={z} "
-                         f"that its meta describes ({why})") from None
-    return net.eval(), m
-
 # %% ../nbs/reference/learner.ipynb #13c5f3b9
 class NonFiniteLossError(FloatingPointError):
     "Training stopped because a loss term became NaN or infinite."
@@ -234,7 +198,7 @@ def loss_terms(learn:Learner): # a learner after its loss was computed
 
 class StopOnNonFinite(Callback):
     "Raise `NonFiniteLossError` (epoch, iteration, which loss term) before the optimizer steps on a non-finite loss, and before a checkpoint is written of non-finite weights."
-    order = 61.5   # after_loss after `UnlabeledConsistency` (61) added its term; after_epoch before `CCTCheckpoint` (62)
+    order = 61.5   # after_epoch before `CCTCheckpoint` (62)
     def after_loss(self):
         if not self.training or bool(torch.isfinite(self.learn.loss_grad).all()): return
         terms = loss_terms(self.learn)
@@ -250,8 +214,6 @@ class StopOnNonFinite(Callback):
                                          "no checkpoint was written for this epoch (try a lower --lr)")
 
 # %% ../nbs/reference/learner.ipynb #b67b072a
-PRECISIONS = ('fp32', 'bf16', 'fp16')
-
 class DeviceMixedPrecision(MixedPrecision):
     "fastai's `MixedPrecision` with autocast and the loss scaler on the model's device (fastai's hard-codes CUDA)."
     def before_fit(self):
@@ -284,80 +246,3 @@ def set_precision(learn:Learner, # the learner to configure
     if channels_last: learn.add_cb(ChannelsLast())
     learn.precision, learn.channels_last = precision, channels_last
     return learn
-
-# %% ../nbs/reference/learner.ipynb #4cbc87cb
-def colorize(mask:np.ndarray, # (H, W) labels
-             palette:np.ndarray, # (C, 3) uint8
-             ignore_index:int=255): # void: drawn black
-    "An RGB picture of a label map."
-    m = np.asarray(mask); out = np.zeros(m.shape + (3,), np.uint8)
-    ok = m != ignore_index
-    out[ok] = palette[m[ok]]
-    return out
-
-@torch.no_grad()
-def predict_masks(model:nn.Module, # network returning logits in eval mode
-                  images:torch.Tensor): # (B, 3, H, W) normalised images
-    "Predicted label maps (B, H, W) of `model` on `images`."
-    was = model.training; model.eval()
-    try: return model(images.as_subclass(torch.Tensor).to(next(model.parameters()).device)).argmax(1).cpu()
-    finally: model.train(was)
-
-def show_predictions(model:nn.Module, # the network
-                     ds, # a dataset of (image tensor, mask tensor)
-                     info:DatasetInfo, # classes, palette, void
-                     idxs=(0, 1, 2), # which images
-                     fname=None): # save the figure here (PNG) when given
-    "A grid: image / ground truth / prediction, one row per image."
-    xs, ys = zip(*[ds[i] for i in idxs])
-    preds = predict_masks(model, torch.stack(xs))
-    fig, axs = plt.subplots(len(idxs), 3, figsize=(9, 2.6 * len(idxs)), squeeze=False)
-    for r, (x, y, p) in enumerate(zip(xs, ys, preds)):
-        for ax, im, t in zip(axs[r], (tensor_to_image(x), colorize(y.numpy(), info.palette, info.ignore_index),
-                                      colorize(p.numpy(), info.palette)), ('image', 'ground truth', 'prediction')):
-            ax.imshow(im); ax.set_axis_off(); ax.set_title(t if r == 0 else '')
-    fig.tight_layout()
-    if fname is not None: fig.savefig(fname, dpi=80); plt.close(fig)
-    return fig
-
-# %% ../nbs/reference/learner.ipynb #5efa3079
-COURSE_MODEL = dict(arch='resnet18', z_channels=256, epochs=6, bs=4, recipe='fastai', lr=2e-3, seed=0)  # the lessons' trained network
-COURSE_MODEL_QUICK = dict(epochs=3, n_train=64, n_val=16)   # `course_model(quick=True)`: a stand-in that trains in seconds
-
-def _course_file(cfg:dict, cache_dir:Path) -> Path:
-    "The cache file of the course network trained with `cfg` (its settings in the name; a new scene version never reuses old weights)."
-    from cct_nb.scenes import SCENES_VERSION
-    return cache_dir / f"course-scenes-v{SCENES_VERSION}_{'_'.join(f'{k}{v}' for k, v in sorted(cfg.items()))}.pth"
-
-def _train_course_model(cfg:dict, root, f:Path, quiet:bool):
-    "Train the supervised baseline of `cfg` on the scenes at `root` and save it to `f` with its val mIoU."
-    from fastai.torch_core import set_seed
-    set_seed(cfg['seed'])
-    data = segmentation_dls('scenes', root, n_labeled=None, bs=cfg['bs'], seed=cfg['seed'], valid_limit=32)   # per-epoch table: 32 val scenes
-    learn = segmentation_learner(data, cfg['arch'], False, cfg['z_channels'], recipe=cfg['recipe'])
-    if quiet:
-        with learn.no_bar(), learn.no_logging(): learn.fit_seg(cfg['epochs'], cfg['lr'])
-    else: learn.fit_seg(cfg['epochs'], cfg['lr'])
-    val = segmentation_dls('scenes', root, n_labeled=None, bs=8, seed=cfg['seed']).dls.valid          # the score: every val scene
-    res = evaluate(learn.model, val, data.info)
-    save_checkpoint(f, learn.model, {'n_classes': data.info.n_classes, 'dataset': 'scenes', **cfg, 'miou': res['miou'], 'pixel_acc': res['pixel_acc']})
-
-def course_model(quick:bool=False, # a tiny stand-in for tests (`COURSE_MODEL_QUICK`): seconds instead of minutes
-                 cache_dir=None, # where the weights live; default `<data root>/models`
-                 quiet:bool=False, # no sentence and no progress bar when it trains
-                 **overrides): # change `COURSE_MODEL` entries (a different cache file)
-    "The lessons' trained network (`COURSE_MODEL`): trained on first use, with a progress bar, then loaded from the cache; in eval mode."
-    from cct_nb.scenes import default_data_root, write_scenes
-    cfg = COURSE_MODEL | (COURSE_MODEL_QUICK if quick else {}) | overrides
-    cache_dir = Path(cache_dir or default_data_root() / 'models'); cache_dir.mkdir(parents=True, exist_ok=True)
-    f = _course_file(cfg, cache_dir)
-    with open(cache_dir / '.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not f.exists():
-            root = write_scenes(cache_dir / f"quick-scenes-{cfg['n_train']}-{cfg['n_val']}", n_train=cfg['n_train'], n_val=cfg['n_val'], n_test=0) if quick else None
-            if not quiet: print(f"Training the course network once: the supervised baseline on {cfg.get('n_train', 300)} training scenes, "
-                                f"{cfg['epochs']} epochs{'' if quick else ' (about two minutes on two CPU cores)'}; later calls load it from {f}")
-            _train_course_model({k: v for k, v in cfg.items() if k not in ('n_train', 'n_val')}, root, f, quiet)
-    model, meta = load_checkpoint(f)
-    model.meta = meta
-    return model.eval()

@@ -172,27 +172,27 @@ def _progress(pct, rampup):
     return min(max(float(pct) / rampup, 0.), 1.)
 
 def ramp_exp(pct:float, # training progress: fraction of training done, in [0, ∞)
-             rampup:float=0.1): # ramp-up length, as a fraction of training
+             rampup:float): # ramp-up length, as a fraction of training (Table 12: 0.1 for ω_u, `PAPER['rampup_u']`)
     "Eq. 16 as printed: $e^{5(t-1)}$ with $t = \\min(\\text{pct}/\\text{rampup}, 1)$ (official `exp_rampup`)."
     return math.exp(5. * (_progress(pct, rampup) - 1.))
 
 def ramp_sigmoid(pct:float, # training progress: fraction of training done, in [0, ∞)
-                 rampup:float=0.1): # ramp-up length, as a fraction of training
+                 rampup:float): # ramp-up length, as a fraction of training (Table 12: 0.1 for ω_u, `PAPER['rampup_u']`)
     "The Gaussian ramp $e^{-5(1-t)^2}$ of Laine & Aila [30] (official `sigmoid_rampup`, used for $w_u$)."
     return math.exp(-5. * (1. - _progress(pct, rampup)) ** 2)
 
 def ramp_linear(pct:float, # training progress: fraction of training done, in [0, ∞)
-                rampup:float=0.1): # ramp-up length, as a fraction of training
+                rampup:float): # ramp-up length, as a fraction of training (Table 12: 0.1 for ω_u, `PAPER['rampup_u']`)
     "Linear ramp: $t$."
     return _progress(pct, rampup)
 
 def ramp_cosine(pct:float, # training progress: fraction of training done, in [0, ∞)
-                rampup:float=0.1): # ramp-up length, as a fraction of training
+                rampup:float): # ramp-up length, as a fraction of training (Table 12: 0.1 for ω_u, `PAPER['rampup_u']`)
     "Cosine ramp: $\\frac12(1 - \\cos \\pi t)$."
     return 0.5 * (1. - math.cos(math.pi * _progress(pct, rampup)))
 
 def ramp_log(pct:float, # training progress: fraction of training done, in [0, ∞)
-             rampup:float=0.1): # ramp-up length, as a fraction of training
+             rampup:float): # ramp-up length, as a fraction of training (Table 12: 0.1 for ω_u, `PAPER['rampup_u']`)
     "Log ramp (eq. 17's shape): $(1 - e^{-5t}) / (1 - e^{-5})$, fast at first, exactly 1 at the end."
     return (1. - math.exp(-5. * _progress(pct, rampup))) / (1. - math.exp(-5.))
 
@@ -201,7 +201,7 @@ RAMPS = {'exp': ramp_exp, 'sigmoid': ramp_sigmoid, 'linear': ramp_linear, 'cosin
 # %% ../nbs/lessons/05_losses.ipynb #c04c57ef
 def rampup_weight(pct:float, # training progress: fraction of training done
                   lam:float, # the final weight λ (λ_u = 30, λ_w = 0.4 in Table 12)
-                  rampup:float=0.1, # ramp-up length, as a fraction of training
+                  rampup:float, # ramp-up length, as a fraction of training (Table 12: 0.1)
                   kind='exp'): # a key of `RAMPS`, or a callable `ramp(pct, rampup)`
     "A ramped-up loss weight: `lam * RAMPS[kind](pct, rampup)` (eq. 16 for `kind='exp'`)."
     ramp = kind if callable(kind) else RAMPS.get(kind)

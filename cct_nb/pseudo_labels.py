@@ -18,7 +18,8 @@ from fastcore.parallel import parallel
 from .data import SegData, SegDataset, DatasetInfo, tensor_to_image
 from .model import Encoder, BACKBONES, backbone_splitter
 from .perturbations import plain
-from .learner import sgd_paper
+from .learner import sgd_paper, default_backbone_div
+from .config import PAPER, RECIPE_LR
 from .weak import (image_labels, ClassificationHead, ImageClassifier, class_activation_maps, pseudo_labels,
                          default_background, crf_pseudo_labels, import_densecrf)
 
@@ -74,9 +75,9 @@ def classifier_learner(encoder:Encoder, # the encoder $h$ (trained in place)
 def pretrain_classifier(encoder:Encoder, # the encoder $h$ (trained in place)
                         dls:DataLoaders, # from `image_label_dls`
                         epochs:int=5, # epochs
-                        lr:float=0.01, # base learning rate (poly schedule)
+                        lr:float=RECIPE_LR['paper'], # base learning rate (poly schedule)
                         head:ClassificationHead=None, # $g_c$; default a new one for `dls`'s classes
-                        backbone_div:float=10, # backbone lr divisor (1 when the encoder starts from scratch)
+                        backbone_div:float=PAPER['backbone_div'], # backbone lr divisor (1 when the encoder starts from scratch)
                         quiet:bool=True, # no progress bar or table
                         **kwargs): # passed to `Learner`
     "Pretrain $g_c\\circ h$ on image-level labels with BCE; returns the fastai `Learner` (`.model.encoder`, `.model.head`)."
@@ -208,9 +209,9 @@ def evaluate_pseudo_labels(out_dir, # a folder written by `make_pseudo_labels`
 # %% ../nbs/reference/pseudo_labels.ipynb #1550adb8
 def prepare_weak_labels(data:SegData, # from `segmentation_dls` with `n_labeled` set
                         out_dir, # cache folder for the classifier and the pseudo-labels
-                        arch:str='resnet50', pretrained=False, z_channels:int=512, # the classifier's encoder (as CCT's)
+                        arch:str=PAPER['arch'], pretrained=False, z_channels:int=PAPER['z_channels'], # the classifier's encoder (as CCT's)
                         feature:str='psp', # what $g_c$ reads: 'psp' ($z$, as §3.3) or 'layer4' (before PSP)
-                        epochs:int=5, lr:float=0.01, backbone_div:float=None, # pretraining (`backbone_div` default: 10 if pretrained else 1)
+                        epochs:int=5, lr:float=RECIPE_LR['paper'], backbone_div:float=None, # pretraining (`backbone_div` default: `default_backbone_div(pretrained)`)
                         min_pixels:int=1, # see `image_labels`
                         background='default', # see `pseudo_labels`; 'default' = `default_background(data.info)`
                         seed:int=0, # seed of the pretraining
@@ -232,7 +233,7 @@ def prepare_weak_labels(data:SegData, # from `segmentation_dls` with `n_labeled`
         enc.load_state_dict(st['encoder']); head.load_state_dict(st['head'])
     else:
         set_seed(seed)
-        bd = backbone_div if backbone_div is not None else (10 if pretrained else 1)
+        bd = backbone_div if backbone_div is not None else default_backbone_div(pretrained)
         pretrain_classifier(enc, image_label_dls(data, min_pixels), epochs, lr, head=head, backbone_div=bd)
         tmp = f.with_name('.classifier.pth.tmp')
         torch.save({'config': cfg, 'encoder': enc.state_dict(), 'head': head.state_dict()}, tmp); os.replace(tmp, f)

@@ -4,24 +4,20 @@
 
 # %% ../nbs/lessons/07_train.ipynb #3a4fe5ad
 from __future__ import annotations
-import math
 import torch, torch.nn as nn, torch.nn.functional as F
-from fastai.learner import Learner
-from fastai.callback.core import Callback
-from fastai.callback.schedule import LRFinder
-from fastcore.basics import patch, store_attr
+from fastcore.basics import store_attr
+from fastcore.meta import delegates
 from .data import SegData, DatasetInfo
-from .model import Encoder, Decoder, match_size, backbone_splitter
+from .model import Encoder, Decoder, match_size
 from .perturbations import AuxiliaryDecoders, parse_perturbations
-from .losses import supervised_ce, abce_loss, eta_schedule, unsupervised_loss, pairwise_loss, RAMPS, check_class_balance
-from .metrics import MIoU, PixelAccuracy
-from .learner import default_backbone_div, get_recipe
+from .losses import supervised_ce, abce_loss, unsupervised_loss, pairwise_loss, check_class_balance
+from .learner import seg_learner
 from .lean import RandomStream, UnlabeledBranch
-from .checkpoint import load_training_state
+from .callbacks import UnlabeledBatches, LossSchedule, ramp_to, abce_threshold
+from .config import PAPER
 
 # %% auto #0
-__all__ = ['CCTModel', 'cct_model', 'CCTLoss', 'learner_stream', 'UnlabeledBatches', 'CCTSchedule', 'cct_learner',
-           'aux_from_main']
+__all__ = ['SCHEDULE_ARGS', 'CCTModel', 'cct_model', 'CCTLoss', 'cct_schedule', 'cct_learner']
 
 # %% ../nbs/lessons/07_train.ipynb #9ca28acb
 class CCTModel(nn.Module):
@@ -30,21 +26,26 @@ class CCTModel(nn.Module):
                  decoder:nn.Module, # $g$, the main decoder
                  aux:AuxiliaryDecoders, # the $K$ perturbed auxiliary decoders
                  fused:bool=True, # training: defer the unlabeled half to the loss (`UnlabeledBranch`); False: the straightforward step
-                 aux_chunk='auto'): # lean step: auxiliary decoders decoded at once (`aux_consistency`'s `chunk`)
+                 aux_chunk='auto', # lean step: auxiliary decoders decoded at once (`aux_consistency`'s `chunk`)
+                 aux_sup:bool=False): # also decode the labeled batch's perturbed z with the auxiliary decoders (`CCTLoss(aux_sup=...)`; not the paper's)
         super().__init__()
-        self.encoder, self.decoder, self.aux, self.fused, self.aux_chunk = encoder, decoder, aux, fused, aux_chunk
+        self.encoder, self.decoder, self.aux, self.fused, self.aux_chunk, self.aux_sup = encoder, decoder, aux, fused, aux_chunk, aux_sup
         self.stream = RandomStream()              # the unlabeled half's draws (see "Two random streams")
     def forward(self, x_l, # labeled (or any) images
                 x_u=None): # unlabeled images (training only)
-        logits_l = match_size(self.decoder(self.encoder(x_l)), x_l.shape[-2:])
+        z_l = self.encoder(x_l); main_l = self.decoder(z_l)
+        logits_l = match_size(main_l, x_l.shape[-2:])
         if x_u is None or not self.training: return logits_l
+        extra = ()
+        if self.aux_sup:                          # the auxiliary decoders on the labeled batch as well: a 4th element
+            with self.stream: extra = ([match_size(a, x_l.shape[-2:]) for a in self.aux(z_l, main_l.detach())],)
         if self.fused:                            # the lean step: the unlabeled half runs inside the loss
             u = UnlabeledBranch(self, x_u, self.aux_chunk)
-            return logits_l, u, u.aux
+            return (logits_l, u, u.aux, *extra)
         z = self.encoder(x_u)
         main_u = self.decoder(z)
         with self.stream: aux_u = self.aux(z, main_u.detach())
-        return logits_l, match_size(main_u, x_u.shape[-2:]), [match_size(a, x_u.shape[-2:]) for a in aux_u]
+        return (logits_l, match_size(main_u, x_u.shape[-2:]), [match_size(a, x_u.shape[-2:]) for a in aux_u], *extra)
 
 def cct_model(info:DatasetInfo, # the dataset: classes and which are "stuff"
               arch:str='resnet50', # backbone
@@ -53,6 +54,7 @@ def cct_model(info:DatasetInfo, # the dataset: classes and which are "stuff"
               perturbations='cct', # 'cct' (Table 12: 30 decoders), a dict name->count, or "vat:2,noise:6"
               final_relu:bool=False, # see `Decoder`
               fused:bool=True, # the lean training step (see `CCTModel`)
+              aux_sup:bool=False, # the auxiliary decoders also on the labeled batch (see `CCTModel`)
               **perturbation_kwargs): # passed to the perturbations (uniform_range, gamma_range, p, area, xi, eps, ...)
     "The CCT network for `info`'s classes with the auxiliary decoders named in `perturbations`."
     spec = parse_perturbations(perturbations)
@@ -60,7 +62,7 @@ def cct_model(info:DatasetInfo, # the dataset: classes and which are "stuff"
     dec = Decoder(z_channels, info.n_classes, final_relu=final_relu)     # the baseline's initial weights, drawn in the baseline's order
     with RandomStream(salt=4):       # the auxiliary decoders' initial weights: from their own stream, the global one does not move
         aux = AuxiliaryDecoders(z_channels, info.n_classes, spec, stuff=info.stuff, final_relu=final_relu, **perturbation_kwargs)
-    return CCTModel(enc, dec, aux, fused)
+    return CCTModel(enc, dec, aux, fused, aux_sup=aux_sup)
 
 # %% ../nbs/lessons/07_train.ipynb #f1c7f0fb
 class CCTLoss(nn.Module):
@@ -72,7 +74,8 @@ class CCTLoss(nn.Module):
                  conf_mask:float=None, # Conf-Mask threshold β (Appendix B.2), None = off
                  pairwise:int=None, # P-Wise over this many random auxiliary predictions (eq. 10), None = off
                  abce_min_kept:int=None, # ab-CE keeps at least this many pixels per batch (default: losses' default)
-                 class_balance:float=None): # class-balanced $\mathcal L_u$ with this power α (`class_balance_weights`, not in the paper), None = off
+                 class_balance:float=None, # class-balanced $\mathcal L_u$ with this power α (`class_balance_weights`, not in the paper), None = off
+                 aux_sup:float=None): # weight of the auxiliary decoders' cross-entropy on the labeled batch (not in the paper; SSL4MIS trains them so), None = off
         super().__init__()
         if sup_loss not in ('ce', 'abce'): raise ValueError(f"sup_loss={sup_loss!r}: choose 'ce' or 'abce'")
         if unsup_loss not in ('mse', 'kl', 'js'): raise ValueError(f"unsup_loss={unsup_loss!r}: choose 'mse', 'kl' or 'js'")
@@ -86,148 +89,83 @@ class CCTLoss(nn.Module):
         kw = {} if self.abce_min_kept is None else {'min_kept': self.abce_min_kept}
         loss, share = abce_loss(logits, target, self.eta, self.ignore_index, **kw)
         return loss, float(share)
-    def lean(self, logits_l, u:UnlabeledBranch, target):
+    def aux_supervised(self, aux_l, target):
+        "The auxiliary decoders' mean cross-entropy on the labeled batch, weighted by `aux_sup` (0 without it)."
+        if not aux_l: return 0.
+        L = sum(supervised_ce(a.float(), target, self.ignore_index) for a in aux_l) / len(aux_l)
+        self.last['L_sa'] = L.item()
+        return self.aux_sup * L
+    def lean(self, logits_l, u:UnlabeledBranch, target, aux_l=None):
         "Eq. 3 for a lean step: $\\mathcal L_s$ back-propagated at once, then $\\mathcal L_u$ decoder by decoder."
         L_s, share = self.supervised(logits_l.float(), target)
-        L_s = u.release(L_s)
+        L_s = u.release(L_s + self.aux_supervised(aux_l, target))
         L_u = u.consistency(self.unsup_loss, self.conf_mask, self.class_balance)
-        self.last = {'L_s': float(L_s.detach()), 'L_u': float(L_u.detach()), 'confident': share}
+        self.last |= {'L_s': float(L_s.detach()), 'L_u': float(L_u.detach()), 'confident': share}
         return L_s + self.w_u * L_u
     def forward(self, pred, target):
         if not isinstance(pred, (tuple, list)): return supervised_ce(pred.float(), target, self.ignore_index)
+        self.last, aux_l = {}, (pred[3] if len(pred) > 3 else None)
         if isinstance(pred[1], UnlabeledBranch):
-            if not self.pairwise: return self.lean(pred[0], pred[1], target)
+            if not self.pairwise: return self.lean(pred[0], pred[1], target, aux_l)
             pred = (pred[0], pred[1].main_logits, list(pred[2]))         # P-Wise reads the logits themselves
         logits_l, main_u, aux_u = pred[0].float(), pred[1].float(), [a.float() for a in pred[2]]
         L_s, share = self.supervised(logits_l, target)
         L_u = unsupervised_loss(main_u, aux_u, self.unsup_loss, self.conf_mask, self.class_balance)
-        total = L_s + self.w_u * L_u
+        total = L_s + self.aux_supervised(aux_l, target) + self.w_u * L_u
         L_pw = None
         if self.pairwise and len(aux_u) > 1:     # App. B.3: over a random subset of the auxiliary predictions
             with self.stream: idx = torch.randperm(len(aux_u))[:max(2, self.pairwise)].tolist()
             L_pw = pairwise_loss([aux_u[i] for i in idx], None, self.unsup_loss)
         if L_pw is not None: total = total + self.w_u * L_pw
-        self.last = {'L_s': float(L_s.detach()), 'L_u': float(L_u.detach()), 'confident': share}
+        self.last |= {'L_s': float(L_s.detach()), 'L_u': float(L_u.detach()), 'confident': share}
         if L_pw is not None: self.last['L_pw'] = float(L_pw.detach())
         return total
     def activation(self, x): return F.softmax(x, dim=1)
     def decodes(self, x): return x.argmax(dim=1)
 
-# %% ../nbs/lessons/07_train.ipynb #c0b80d45
-def learner_stream(learn:Learner): # a fastai `Learner`
-    "The `RandomStream` of `learn`'s unlabeled half: its model's `stream`, else one kept on the learner (models without one)."
-    s = getattr(learn.model, 'stream', None)
-    if s is None:
-        s = learn.__dict__.get('unlabeled_stream') or RandomStream(salt=2)
-        learn.unlabeled_stream = s
-    return s
-
-class UnlabeledBatches(Callback):
-    "Append an unlabeled batch $x_u$ to every training batch, from a persistent iterator over `dl`."
-    order, run_valid = 5, False
-    resumes_loader = True                        # `CCTCheckpoint` saves and restores `dl`'s shuffling and `stream`
-    def __init__(self, dl): # a DataLoader of unlabeled images (batches of images, or (image, …) tuples)
-        self.dl, self.it = dl, None
-    @property
-    def stream(self): return learner_stream(self.learn)
-    def before_fit(self): self.it = None
-    def _next(self):
-        with self.stream:                        # flips and crops of x_u never shift the labeled batches' draws
-            if self.it is None: self.it = iter(self.dl)
-            try: return next(self.it)
-            except StopIteration:
-                self.it = iter(self.dl); return next(self.it)
-    def before_batch(self):
-        if not self.training: return
-        b = self._next()
-        x_u = b[0] if isinstance(b, (tuple, list)) else b
-        self.learn.xb = (*self.xb, x_u.to(self.xb[0].device))
-
 # %% ../nbs/lessons/07_train.ipynb #2c6fa413
-class CCTSchedule(Callback):
-    "Set the loss's `w_u`, `eta`, `w_w` from `pct_train` each iteration and record them and the loss components."
-    order = 61
-    def __init__(self, lambda_u:float=30., # $\lambda_u$ (Table 12)
-                 rampup_u:float=0.1, # ramp-up period of $\omega_u$, as a fraction of training
-                 ramp:str='sigmoid', # ramp shape, a key of `RAMPS` (the Gaussian of §3.2.2 and the official code)
-                 eta_final:float=0.9, # final ab-CE threshold
-                 eta_rampup:float=0.5, # fraction of training over which $\eta$ rises (Table 12; the text says 40 %)
-                 lambda_w:float=0.4, # $\lambda_w$ (weak labels, Table 12)
-                 rampup_w:float=0.1): # ramp-up period of $\omega_w$
-        if ramp not in RAMPS: raise ValueError(f"ramp={ramp!r}: choose one of {sorted(RAMPS)}")
-        self.lambda_u, self.rampup_u, self.ramp, self.eta_final, self.eta_rampup = lambda_u, rampup_u, ramp, eta_final, eta_rampup
-        self.lambda_w, self.rampup_w = lambda_w, rampup_w
-    def values(self, pct:float): # training progress in [0, 1]
-        "The scheduled loss attributes at progress `pct`."
-        f = RAMPS[self.ramp]
-        return {'w_u': self.lambda_u * f(pct, self.rampup_u),
-                'eta': eta_schedule(pct, self.learn.loss_func.n_classes, self.eta_final, self.eta_rampup),
-                'w_w': self.lambda_w * f(pct, self.rampup_w)}
-    def before_fit(self):
-        self.frozen = any(isinstance(cb, LRFinder) for cb in self.learn.cbs)
-        self.hps = {'w_u': [], 'eta': [], 'w_w': [], 'L_s': [], 'L_u': [], 'confident': []}
-    def before_batch(self):
-        if not self.training: return
-        for k, v in self.values(0. if self.frozen else self.pct_train).items(): setattr(self.learn.loss_func, k, v)
-    def after_batch(self):
-        if not self.training or self.frozen: return
-        lf = self.learn.loss_func
-        for k in ('w_u', 'eta', 'w_w'): self.hps[k].append(getattr(lf, k))
-        for k in ('L_s', 'L_u', 'confident'): self.hps[k].append(lf.last.get(k, float('nan')))
-    def after_fit(self):
-        if self.frozen or not hasattr(self.learn, 'recorder'): return
-        self.learn.recorder.hps = {**getattr(self.learn.recorder, 'hps', {}), **self.hps}
+def cct_schedule(lambda_u:float=PAPER['lambda_u'], # $\lambda_u$
+                 rampup_u:float=PAPER['rampup_u'], # ramp-up period of $\omega_u$, as a fraction of training
+                 ramp:str=PAPER['ramp'], # ramp shape, a key of `RAMPS` (the Gaussian of §3.2.2 and the official code)
+                 eta_final:float=PAPER['eta_final'], # final ab-CE threshold
+                 eta_rampup:float=PAPER['eta_rampup'], # fraction of training over which $\eta$ rises (Table 12; the text says 40 %)
+                 lambda_w:float=PAPER['lambda_w'], # $\lambda_w$ (weak labels)
+                 rampup_w:float=PAPER['rampup_w'], # ramp-up period of $\omega_w$
+                 record=('L_s', 'L_u', 'confident'), # loss terms to record
+                 **kwargs): # more of `LossSchedule` (extra records, ...)
+    "CCT's `LossSchedule`: $\\omega_u$ and $\\omega_w$ ramped up, ab-CE's $\\eta$ annealed, the loss terms recorded."
+    return LossSchedule({'w_u': ramp_to(lambda_u, rampup_u, ramp), 'eta': abce_threshold(eta_final, eta_rampup),
+                         'w_w': ramp_to(lambda_w, rampup_w, ramp)}, record=record, **kwargs)
 
 # %% ../nbs/lessons/07_train.ipynb #e005042f
+@delegates(cct_schedule, keep=True)
 def cct_learner(data:SegData, # from `segmentation_dls` with `n_labeled` set (it has an unlabeled loader)
-                arch:str='resnet50', # backbone
+                arch:str=PAPER['arch'], # backbone
                 pretrained=False, # False, True (torchvision weights) or a local state_dict path
-                z_channels:int=512, # channels of $z$
-                perturbations='cct', # auxiliary decoders: 'cct', a dict or "name:count,..."
-                unsup_loss:str='mse', # $d$: 'mse', 'kl' or 'js'
-                sup_loss:str='ce', # 'ce' or 'abce'
+                z_channels:int=PAPER['z_channels'], # channels of $z$
+                perturbations=PAPER['perturbations'], # auxiliary decoders: 'cct', a dict or "name:count,..."
+                unsup_loss:str=PAPER['unsup_loss'], # $d$: 'mse', 'kl' or 'js'
+                sup_loss:str=PAPER['sup_loss'], # 'ce' or 'abce'
                 conf_mask:float=None, # Conf-Mask β (Appendix B.2), None = off
                 class_balance:float=None, # class-balanced $\mathcal L_u$, power α (`class_balance_weights`, not in the paper), None = off
                 pairwise:int=None, # P-Wise subset size (eq. 10), None = off
-                lambda_u:float=30., # $\lambda_u$
-                rampup_u:float=0.1, # ramp-up period of $\omega_u$ (fraction of training)
-                ramp:str='sigmoid', # ramp shape (`RAMPS`): the Gaussian $e^{-5(1-t)^2}$ of §3.2.2
-                eta_final:float=0.9, # final ab-CE threshold
-                eta_rampup:float=0.5, # ab-CE annealing period (fraction of training)
+                aux_sup:float=None, # the auxiliary decoders also trained on the labeled batch, with this weight (not the paper's), None = off
                 final_relu:bool=False, # see `Decoder`
-                fused:bool=True, # the lean training step (`CCTModel`, "A lean training step"); False: the straightforward one
-                backbone_div:float=None, # backbone lr divisor; default `default_backbone_div(pretrained)` (10 pretrained, 1 from scratch)
-                recipe:str='paper', # 'paper' (SGD + poly) or 'fastai' (Adam + one-cycle), see `RECIPES`
+                fused:bool=True, # the lean training step (`reference/lean_step`); False: the straightforward one
+                backbone_div:float=None, # backbone lr divisor; default `default_backbone_div(pretrained)` (`reference/learner`)
+                recipe:str=PAPER['recipe'], # 'paper' (SGD + poly) or 'fastai' (Adam + one-cycle), see `RECIPES`
                 perturbation_kwargs:dict=None, # options of the perturbations
+                loss_cls=None, # the loss class; default `CCTLoss` (weak labels: `WeakCCTLoss`)
+                unlabeled=None, # the callback that supplies $x_u$; default `UnlabeledBatches(data.unlabeled)`
                 cbs=None, # more callbacks
-                **kwargs): # passed to `Learner`
+                **kwargs): # `cct_schedule`'s weights and ramps (lambda_u, rampup_u, ...), then `Learner`'s arguments
     "A fastai `Learner` that trains the CCT network of the paper on `data`'s labeled and unlabeled images."
     if data.unlabeled is None: raise ValueError("data has no unlabeled loader: build it with segmentation_dls(..., n_labeled=n)")
     info = data.info
-    model = cct_model(info, arch, pretrained, z_channels, perturbations, final_relu, fused, **(perturbation_kwargs or {}))
-    loss = CCTLoss(info.n_classes, info.ignore_index, sup_loss, unsup_loss, conf_mask, pairwise, class_balance=class_balance)
-    sched = CCTSchedule(lambda_u, rampup_u, ramp, eta_final, eta_rampup)
-    learn = Learner(data.dls, model, loss_func=loss, opt_func=get_recipe(recipe)['opt_func'], splitter=backbone_splitter,
-                    metrics=[MIoU(info.n_classes, info.ignore_index), PixelAccuracy(info.n_classes, info.ignore_index)],
-                    cbs=[UnlabeledBatches(data.unlabeled), sched] + list(cbs or []), **kwargs)
-    learn.seg_data = data
-    learn.backbone_div, learn.recipe = backbone_div or default_backbone_div(pretrained), recipe
-    return learn
+    model = cct_model(info, arch, pretrained, z_channels, perturbations, final_relu, fused, aux_sup=bool(aux_sup), **(perturbation_kwargs or {}))
+    loss = (loss_cls or CCTLoss)(info.n_classes, info.ignore_index, sup_loss, unsup_loss, conf_mask, pairwise, class_balance=class_balance, aux_sup=aux_sup)
+    sched = cct_schedule(**{k: kwargs.pop(k) for k in SCHEDULE_ARGS if k in kwargs})
+    return seg_learner(data, model, loss, recipe, pretrained, backbone_div,
+                       cbs=[unlabeled or UnlabeledBatches(data.unlabeled), sched] + list(cbs or []), **kwargs)
 
-@patch
-def fit_cct(self:Learner, n_epoch:int, # epochs (passes over the unlabeled set)
-            lr:float=None, # base learning rate; default the recipe's
-            resume=None, # a `CCTCheckpoint` file to continue from
-            cbs=None, # extra callbacks for this fit
-            **kwargs): # passed to `fit_seg` (backbone_div)
-    "CCT training with the learner's recipe (`fit_seg`); `resume=` continues a checkpointed run on the same curve."
-    start = load_training_state(self, resume) if resume is not None else 0
-    if start >= n_epoch: raise ValueError(f"{resume} already has {start} epochs; n_epoch={n_epoch} leaves nothing to do")
-    self.fit_seg(n_epoch, lr, cbs=cbs, start_epoch=start, **kwargs)
-
-# %% ../nbs/lessons/07_train.ipynb #f3c9538b
-@torch.no_grad()
-def aux_from_main(model:CCTModel): # a CCT network whose main decoder is a `Decoder` (Table 11)
-    "Set every auxiliary decoder $g_a^k$ to a copy of the main decoder $g$ (a warm start's option, `--aux-init main`); returns `model`."
-    for stack in model.aux.decoders.values(): stack.load_decoders([model.decoder] * stack.k)   # refuses a g of another shape by name
-    return model
+SCHEDULE_ARGS = ('lambda_u', 'rampup_u', 'ramp', 'eta_final', 'eta_rampup', 'lambda_w', 'rampup_w', 'record', 'extra')   # `cct_schedule`'s

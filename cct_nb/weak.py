@@ -11,13 +11,16 @@ from .data import SegData, DatasetInfo
 from .model import Encoder
 from .losses import weak_loss
 from .perturbations import plain
-from .train import CCTLoss, CCTSchedule, UnlabeledBatches, cct_learner
+from .train import CCTLoss, cct_learner
+from .callbacks import UnlabeledBatches
+from .config import PAPER
+from fastcore.meta import delegates
 from fastai.data.load import DataLoader
 
 # %% auto #0
 __all__ = ['image_labels', 'ClassificationHead', 'ImageClassifier', 'class_activation_maps', 'pseudo_labels',
            'default_background', 'import_densecrf', 'crf_refine', 'cam_crf_probs', 'crf_pseudo_labels', 'WeakCCTLoss',
-           'WeakBatches', 'WeakSchedule', 'weak_cct_learner']
+           'WeakBatches', 'weak_cct_learner']
 
 # %% ../nbs/lessons/09_weak.ipynb #eb377f4f
 def image_labels(mask, # (H, W) or (B, H, W) labels, a tensor or an array
@@ -223,34 +226,23 @@ class WeakBatches(UnlabeledBatches):
         self.learn.loss_func.y_w = plain(b[1]).to(dev)
     def after_fit(self): self.learn.loss_func.y_w = None
 
-class WeakSchedule(CCTSchedule):
-    "`CCTSchedule` that also records $\\mathcal L_w$."
-    def before_fit(self):
-        super().before_fit(); self.hps['L_w'] = []
-    def after_batch(self):
-        super().after_batch()
-        if self.training and not self.frozen: self.hps['L_w'].append(self.learn.loss_func.last.get('L_w', float('nan')))
-
 # %% ../nbs/lessons/09_weak.ipynb #7f081153
+@delegates(cct_learner, keep=True)
 def weak_cct_learner(data:SegData, # from `segmentation_dls` with `n_labeled` set
                      pseudo, # $\mathcal D_w$: a dataset of (image, pseudo-label) pairs (e.g. `cct_nb.pseudo_labels.weak_dataset`)
                      encoder:Encoder=None, # initialise CCT's encoder from this one (the classification pretraining); None = CCT's own
-                     lambda_w:float=0.4, # $\lambda_w$ (Table 12)
-                     rampup_w:float=0.1, # ramp-up period of $\omega_w$ (Table 12)
+                     lambda_w:float=PAPER['lambda_w'], # $\lambda_w$ (Table 12)
+                     rampup_w:float=PAPER['rampup_w'], # ramp-up period of $\omega_w$ (Table 12)
                      **kwargs): # passed to `cct_learner` (arch, pretrained, z_channels, perturbations, lambda_u, ...)
-    "A fastai `Learner` for CCT with weak labels (eq. 5); train it with `learn.fit_cct(n_epoch)`."
+    "A fastai `Learner` for CCT with weak labels (eq. 5); train it with `learn.fit_seg(n_epoch)`."
     if isinstance(pseudo, (str, os.PathLike)):
         raise TypeError(f"pseudo={pseudo!r} is a folder: read it with cct_nb.pseudo_labels.weak_dataset(data, folder)")
-    learn = cct_learner(data, **kwargs)
     u = data.unlabeled
+    if u is None: raise ValueError("data has no unlabeled loader: build it with segmentation_dls(..., n_labeled=n)")
     if len(pseudo) < u.bs: raise ValueError(f"{len(pseudo)} weakly labeled images are fewer than the batch size {u.bs}")
     dl = DataLoader(pseudo, bs=u.bs, shuffle=True, drop_last=True, num_workers=u.num_workers, device=u.device)
-    old = learn.loss_func
-    learn.loss_func = WeakCCTLoss(old.n_classes, old.ignore_index, old.sup_loss, old.unsup_loss, old.conf_mask, old.pairwise, old.abce_min_kept,
-                                  old.class_balance)
-    s = next(cb for cb in learn.cbs if isinstance(cb, CCTSchedule))
-    learn.remove_cbs([cb for cb in learn.cbs if isinstance(cb, (UnlabeledBatches, CCTSchedule))])
-    learn.add_cbs([WeakBatches(dl), WeakSchedule(s.lambda_u, s.rampup_u, s.ramp, s.eta_final, s.eta_rampup, lambda_w, rampup_w)])
+    learn = cct_learner(data, loss_cls=WeakCCTLoss, unlabeled=WeakBatches(dl), lambda_w=lambda_w, rampup_w=rampup_w,
+                        record=('L_s', 'L_u', 'confident', 'L_w'), **kwargs)
     if encoder is not None: learn.model.encoder.load_state_dict(encoder.state_dict())
     learn.weak_dl = dl
     return learn

@@ -14,7 +14,7 @@ import ipywidgets as W
 from .data import image_to_tensor, tensor_to_image
 from .model import SegmentationNet, segmentation_net
 from .scenes import make_scene, SCENE_SPLITS, SCENE_STUFF, SCENE_PALETTE
-from .learner import colorize
+from .inference import colorize
 from .cluster import input_smoothness, feature_smoothness, boundary_auc, network_features
 from .kernels import plain
 from .perturbations import PERTURBATIONS, PAPER_NAMES, make_perturbation
@@ -57,7 +57,7 @@ def explorer_models(quick:bool=False, # the course network's quick stand-in (tes
                     untrained:bool=True, # also an untrained network of the same architecture
                     seed:int=0): # the untrained network's init seed
     "`{'trained (scenes)': course_model(quick), 'untrained resnet18': same architecture, random weights}`, in eval mode."
-    from cct_nb.learner import course_model
+    from cct_nb.course import course_model
     models = {'trained (scenes)': course_model(quick=quick).eval()}
     if untrained:
         net = models['trained (scenes)']

@@ -17,6 +17,8 @@ __all__ = ['RESULTS', 'ROOT', 'read_record',
            # CamVid records (the old cct_nb.results module)
            'REQUIRED', 'FIG5_ORDER', 'SINGLE', 'GRID_SEEDS', 'load_records', 'cell_label', 'summary', 'cell_text', 'results_table',
            'fig5_table', 'plot_fig5', 'matched', 'claims', 'paired_gaps', 'per_class_table',
+           # the over-fit regime (issue 35)
+           'OVERFIT_RECORDS', 'overfit_records', 'overfit_pairs', 'fit_check', 'head_lag_table', 'plot_fit_curves',
            # tests fixed in advance
            'fixed_test', 'paired_t_power', 'futility_at', 'probe_reading', 'gap_interval',
            'seeds_in', 'seeds_of_other_records', 'check_preregistered',
@@ -297,11 +299,12 @@ def seeds_in(o) -> set: # a record, or any JSON value holding records
     v, vs = o.get('seed'), o.get('seeds')
     return set().union(*map(seeds_in, o.values())) | ({v} if isinstance(v, int) else set()) | (set(vs) if isinstance(vs, list) else set())
 
-def seeds_of_other_records(name:str|None, # a record's file name in `results` (None: no record is left out)
-                           pattern:str='scenes_*.json', # which records
+def seeds_of_other_records(name:str|None, # a record's path in `results` (None: no record is left out)
+                           patterns=('*/scenes_*.json',), # which records: every scenes record, of every experiment folder
                            results:Path=RESULTS) -> set: # the records folder
-    "The seeds every other record of `pattern` in `results` used, to check that a pre-registered experiment's seeds are fresh."
-    return seeds_in([json.loads(p.read_text()) for p in Path(results).glob(pattern) if p.name != name])
+    "The seeds every other record of `patterns` in `results` used, to check that a pre-registered experiment's seeds are fresh."
+    found = {p for pat in patterns for p in Path(results).glob(pat)}
+    return seeds_in([json.loads(p.read_text()) for p in sorted(found) if name is None or p.relative_to(results) != Path(name)])
 
 def check_preregistered(rec:dict, # a `cct_vs_baseline` record of a pre-registered experiment
                         name:str, # its file name in `results`
@@ -318,25 +321,25 @@ def check_preregistered(rec:dict, # a `cct_vs_baseline` record of a pre-register
 # ---------------------------------------------------------------------------------------------------------------
 METHOD_KEYS = {'cct_vs_baseline': ('cct_miou', 'baseline_miou'), 'abce_baseline': ('abce_miou', 'ce_miou')}   # (method, its paired baseline)
 SCENES_FIGURE = [  # the rows of scenes.ipynb's figure of every configuration, top to bottom: (label, record)
-    ('4 epochs, $\\lambda_u$ = 30', 'scenes_cct_vs_baseline.json'),
-    ('4 epochs, $\\lambda_u$ = 10', 'scenes_cct_vs_baseline_lambda10.json'),
-    ('4 epochs, $\\lambda_u$ = 10 + Conf-Mask', 'scenes_cct_vs_baseline_confmask_lambda10.json'),
-    ('8 epochs, $\\lambda_u$ = 30', 'scenes_cct_vs_baseline_8ep.json'),
-    ('16 epochs, $\\lambda_u$ = 30', 'scenes_cct_vs_baseline_16ep.json'),
-    ('16 epochs, $\\lambda_u$ = 30, ramp-up 0.5', 'scenes_cct_vs_baseline_16ep_rampup0.5.json'),
-    ('16 epochs, $\\lambda_u$ = 30 + Conf-Mask', 'scenes_cct_vs_baseline_16ep_confmask.json'),
-    ('16 epochs, $\\lambda_u$ = 10', 'scenes_cct_vs_baseline_16ep_lambda10.json'),
-    ('16 epochs, $\\lambda_u$ = 10 + Conf-Mask', 'scenes_cct_vs_baseline_16ep_confmask_lambda10.json'),
-    ('16 epochs, $\\lambda_u$ = 10 + Conf-Mask, ramp-up 0.5', 'scenes_cct_vs_baseline_16ep_confmask_lambda10_rampup0.5.json'),
-    ('16 epochs, $\\lambda_u$ = 10 + Conf-Mask + ab-CE', 'scenes_cct_vs_baseline_16ep_confmask_lambda10_abce.json'),
-    ('16 epochs, the baseline with ab-CE (no CCT)', 'scenes_abce_baseline_16ep.json'),
-    ('warm start: 16 + 8 epochs, $\\lambda_u$ = 10 + Conf-Mask', 'scenes_cct_vs_baseline_warm16_8ep.json'),
-    ('warm start: 16 + 8 epochs, $\\lambda_u$ = 30 (paper)', 'scenes_cct_vs_baseline_warm16_8ep_paper.json'),
-    ('warm start again (new stage 1), $\\lambda_u$ = 30', 'scenes_cct_vs_baseline_warm16_8ep_auxrandom.json'),
-    ('the same, auxiliary decoders = copies of $g$', 'scenes_cct_vs_baseline_warm16_8ep_auxmain.json'),
-    ('the same, $\\lambda_u$ = 3', 'scenes_cct_vs_baseline_warm16_8ep_lambda3.json'),
-    ('the same (own init), stage 2 for 16 epochs', 'scenes_cct_vs_baseline_warm16_16ep.json'),
-    ('the same, stage 2 for 32 epochs (fresh seeds, fixed in advance)', 'scenes_cct_vs_baseline_warm16_32ep.json')]
+    ('4 epochs, $\\lambda_u$ = 30', 'scenes/scenes_cct_vs_baseline.json'),
+    ('4 epochs, $\\lambda_u$ = 10', 'scenes/scenes_cct_vs_baseline_lambda10.json'),
+    ('4 epochs, $\\lambda_u$ = 10 + Conf-Mask', 'scenes/scenes_cct_vs_baseline_confmask_lambda10.json'),
+    ('8 epochs, $\\lambda_u$ = 30', 'scenes/scenes_cct_vs_baseline_8ep.json'),
+    ('16 epochs, $\\lambda_u$ = 30', 'scenes/scenes_cct_vs_baseline_16ep.json'),
+    ('16 epochs, $\\lambda_u$ = 30, ramp-up 0.5', 'scenes/scenes_cct_vs_baseline_16ep_rampup0.5.json'),
+    ('16 epochs, $\\lambda_u$ = 30 + Conf-Mask', 'scenes/scenes_cct_vs_baseline_16ep_confmask.json'),
+    ('16 epochs, $\\lambda_u$ = 10', 'scenes/scenes_cct_vs_baseline_16ep_lambda10.json'),
+    ('16 epochs, $\\lambda_u$ = 10 + Conf-Mask', 'scenes/scenes_cct_vs_baseline_16ep_confmask_lambda10.json'),
+    ('16 epochs, $\\lambda_u$ = 10 + Conf-Mask, ramp-up 0.5', 'scenes/scenes_cct_vs_baseline_16ep_confmask_lambda10_rampup0.5.json'),
+    ('16 epochs, $\\lambda_u$ = 10 + Conf-Mask + ab-CE', 'scenes/scenes_cct_vs_baseline_16ep_confmask_lambda10_abce.json'),
+    ('16 epochs, the baseline with ab-CE (no CCT)', 'scenes/scenes_abce_baseline_16ep.json'),
+    ('warm start: 16 + 8 epochs, $\\lambda_u$ = 10 + Conf-Mask', 'scenes/scenes_cct_vs_baseline_warm16_8ep.json'),
+    ('warm start: 16 + 8 epochs, $\\lambda_u$ = 30 (paper)', 'scenes/scenes_cct_vs_baseline_warm16_8ep_paper.json'),
+    ('warm start again (new stage 1), $\\lambda_u$ = 30', 'scenes/scenes_cct_vs_baseline_warm16_8ep_auxrandom.json'),
+    ('the same, auxiliary decoders = copies of $g$', 'scenes/scenes_cct_vs_baseline_warm16_8ep_auxmain.json'),
+    ('the same, $\\lambda_u$ = 3', 'scenes/scenes_cct_vs_baseline_warm16_8ep_lambda3.json'),
+    ('the same (own init), stage 2 for 16 epochs', 'scenes/scenes_cct_vs_baseline_warm16_16ep.json'),
+    ('the same, stage 2 for 32 epochs (fresh seeds, fixed in advance)', 'scenes/scenes_cct_vs_baseline_warm16_32ep.json')]
 
 def record_pairs(rec:dict) -> pd.DataFrame: # a `cct_vs_baseline` or `abce_baseline` record
     "One row per seed, in the record's order: the method's and its paired baseline's val mIoU and their gap (points), after checking each seed's gap and the record's mean gap."
@@ -429,7 +432,7 @@ def check_camvid_records(recs:list, # `camvid.py` records of one experiment (fro
                          defaults:dict|None=None): # cct_nb_train's defaults on CamVid (default: `run_config('camvid')`)
     "Check that each record is a Baseline or CCT full cell of `group` at n = 50 with `ref`'s configuration (but `free`), options added since at their defaults, each cell once."
     if defaults is None:
-        from cct_nb.cli import run_config
+        from cct_nb.config import run_config
         defaults = run_config('camvid')
     for r in recs:
         test_eq((r['group'], r['n_labeled'], r['label'] in ('Baseline', 'CCT full')), (group, 50, True))
@@ -464,12 +467,12 @@ def print_camvid_pairs(title:str, # what the rows are, e.g. 'CamVid n = 50'
 
 def camvid_experiments(results:Path=RESULTS) -> dict: # the records folder
     "The three CamVid n = 50 comparisons, checked as camvid.ipynb checks them: {'seeds 0-4' | 'seeds 5-24' | '12 epochs': (records, gaps, table, per-class gaps)}."
-    grid = load_records(Path(results) / 'camvid_grid.jsonl')
+    grid = load_records(Path(results) / 'camvid/camvid_grid.jsonl')
     ref = camvid_reference(grid)
     first = [r for r in grid if r['seed'] < 5 and r['n_labeled'] == 50 and r['label'] in ('Baseline', 'CCT full')]
     fresh = [r for r in grid if r['seed'] in CAMVID_PLANNED]
     check_camvid_records(fresh, 'seeds', ref)
-    long = load_records(Path(results) / 'camvid_long.jsonl')
+    long = load_records(Path(results) / 'camvid/camvid_long.jsonl')
     test_eq({r['seed'] for r in long} <= set(CAMVID_LONG_PLANNED), True); test_eq({r['config']['epochs'] for r in long} <= {12}, True)
     check_camvid_records(long, 'long_seeds', ref, free=('seed', 'method', 'epochs'))
     out = {k: (rs, *camvid_pairs(rs)) for k, rs in (('seeds 0-4', first), ('seeds 5-24', fresh), ('12 epochs', long))}
@@ -499,10 +502,10 @@ def forest_rows(results:Path=RESULTS) -> list: # the records folder
     scenes = lambda f: paired_table(read_record(f, results))['gap']
     cv = camvid_experiments(results)
     g5, gl = cv['seeds 5-24'][1], cv['12 epochs'][1]
-    return [('scenes, warm start, 16-epoch stage 2, seeds 0-9', scenes('scenes_cct_vs_baseline_warm16_16ep.json'), False),
-            ('scenes, 32-epoch stage 2, seeds 10-17', scenes('scenes_cct_vs_baseline_warm16_32ep.json'), True),
-            ('scenes, 16-epoch stage 2 again, seeds 20-33', scenes('scenes_cct_vs_baseline_warm16_16ep_confirm.json'), True),
-            ('scenes, class-balanced L_u, seeds 40-47', scenes('scenes_cct_vs_baseline_warm16_16ep_classbal.json'), True),
+    return [('scenes, warm start, 16-epoch stage 2, seeds 0-9', scenes('scenes/scenes_cct_vs_baseline_warm16_16ep.json'), False),
+            ('scenes, 32-epoch stage 2, seeds 10-17', scenes('scenes/scenes_cct_vs_baseline_warm16_32ep.json'), True),
+            ('scenes, 16-epoch stage 2 again, seeds 20-33', scenes('scenes/scenes_cct_vs_baseline_warm16_16ep_confirm.json'), True),
+            ('scenes, class-balanced L_u, seeds 40-47', scenes('scenes/scenes_cct_vs_baseline_warm16_16ep_classbal.json'), True),
             ('CamVid n = 50, seeds 0-4', cv['seeds 0-4'][1], False)] + \
            ([(f'CamVid n = 50, seeds {g5.index.min()}-{g5.index.max()}', g5, True)] if len(g5) > 1 else []) + \
            ([(f'CamVid n = 50, 12 epochs, seeds {gl.index.min()}-{gl.index.max()}', gl, True)] if len(gl) > 1 else [])
@@ -516,6 +519,78 @@ def learning_curve_points(f): # a `benchmarks/learning_curve.py` JSON
     return {n: [r['miou'] for r in runs if r['n_labeled'] == n] for n in sorted({r['n_labeled'] for r in runs})}
 
 # ---------------------------------------------------------------------------------------------------------------
+# overfit.ipynb: the over-fit regime of issue 35 (benchmarks/overfit.py)
+# ---------------------------------------------------------------------------------------------------------------
+OVERFIT_RECORDS = 'overfit/overfit.jsonl'
+OVERFIT_FIELDS = ('cell', 'group', 'arm', 'seed', 'n_labeled', 'miou', 'per_class_iou', 'diagnostics', 'config', 'commit')
+
+def overfit_records(path=None) -> list: # a JSON-lines file of `benchmarks/overfit.py` (default: RESULTS/overfit.jsonl)
+    "The records of the over-fit regime, each checked for its fields and for one record per cell."
+    path = Path(path) if path is not None else RESULTS / OVERFIT_RECORDS
+    if not path.is_file(): return []
+    recs = [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+    for r in recs:
+        missing = [k for k in OVERFIT_FIELDS if k not in r]
+        if missing: raise ValueError(f"{path}: record {r.get('cell')} has no {missing}")
+    cells = [r['cell'] for r in recs]
+    if len(set(cells)) != len(cells): raise ValueError(f"{path}: a cell recorded twice: {sorted(c for c in set(cells) if cells.count(c) > 1)}")
+    return recs
+
+def overfit_pairs(recs:list, # `overfit_records`
+                  arm:str, # the CCT arm ('cct' or 'cct_auxsup')
+                  group:str=None, # keep the seeds of one group (None: all)
+                  n_labeled:int=20, epochs:int=None) -> pd.DataFrame: # the cells compared
+    "One row per seed that has both `arm` and the baseline: both mIoUs and the gap (points), their labeled-set mIoU at the end."
+    keep = lambda r: r['n_labeled'] == n_labeled and (epochs is None or r['config']['epochs'] == epochs) and (group is None or r['group'] == group)
+    by = {(r['arm'], r['seed']): r for r in recs if keep(r)}
+    rows = []
+    for (a, s), r in sorted(by.items(), key=lambda kv: kv[0][1]):
+        b = by.get(('baseline', s))
+        if a != arm or b is None: continue
+        lab = lambda x: 100 * x['diagnostics']['labeled_miou'][-1]['miou'] if x.get('diagnostics') and x['diagnostics'].get('labeled_miou') else np.nan
+        rows.append({'seed': s, 'CCT': 100 * r['miou'], 'baseline': 100 * b['miou'], 'gap': 100 * (r['miou'] - b['miou']),
+                     'CCT labeled': lab(r), 'baseline labeled': lab(b), 'CCT (min)': r['train_seconds'] / 60, 'baseline (min)': b['train_seconds'] / 60})
+    return pd.DataFrame(rows).set_index('seed') if rows else pd.DataFrame(columns=['CCT', 'baseline', 'gap'])
+
+def fit_check(recs:list, margin:float=10.) -> pd.DataFrame: # the regime's bar: labeled-set mIoU at least `margin` points above val
+    "Per baseline run: val and labeled-set mIoU at the end and at val's best epoch, and whether it over-fits by `margin` points."
+    rows = []
+    for r in recs:
+        if r['arm'] != 'baseline' or not r.get('diagnostics'): continue
+        d = r['diagnostics']
+        val = {x['epoch']: 100 * x['miou'] for x in d['val_miou']}; lab = {x['epoch']: 100 * x['miou'] for x in d['labeled_miou']}
+        best = max(val, key=val.get)
+        last = max(lab)
+        rows.append({'cell': r['cell'], 'n_labeled': r['n_labeled'], 'seed': r['seed'], 'val (end)': val[last], 'labeled (end)': lab[last],
+                     'over-fit (end)': lab[last] - val[last], 'best val epoch': best, 'val (best)': val[best], 'over-fits': lab[last] - val[last] >= margin})
+    return pd.DataFrame(rows).set_index('cell') if rows else pd.DataFrame()
+
+def head_lag_table(recs:list, arm:str='cct') -> pd.DataFrame: # the CCT arm whose head lag to show
+    "The share of L_u that is head lag (and that the perturbations alone make) at the start, middle and end of each run of `arm`."
+    rows = []
+    for r in recs:
+        if r['arm'] != arm or not (r.get('diagnostics') or {}).get('head_lag'): continue
+        hl = r['diagnostics']['head_lag']
+        for when, h in (('start', hl[0]), ('middle', hl[len(hl) // 2]), ('end', hl[-1])):
+            a = h['all']
+            rows.append({'seed': r['seed'], 'when': when, 'epoch': h['epoch'], 'L_u (MSE)': a['total'], 'head lag (MSE)': a['lag'],
+                         'perturbation (MSE)': a['perturbation'], 'lag share': a['lag_share'], 'perturbation share': a['perturbation_share'],
+                         'pixels changed by lag': a['lag_changed'], 'by the perturbation': a['perturbation_changed']})
+    return pd.DataFrame(rows)
+
+def plot_fit_curves(recs:list, seed:int, arms=('baseline', 'cct', 'cct_auxsup'), ax=None): # one seed's runs of the regime
+    "Labeled-set (dashed) and val (solid) mIoU per epoch of each arm of one seed."
+    if ax is None: _, ax = plt.subplots(figsize=(7, 3.6))
+    for i, arm in enumerate(arms):
+        r = next((x for x in recs if x['seed'] == seed and x['arm'] == arm and x['n_labeled'] == 20 and x.get('diagnostics')), None)
+        if r is None: continue
+        d = r['diagnostics']
+        ax.plot([x['epoch'] for x in d['val_miou']], [100 * x['miou'] for x in d['val_miou']], '-', color=f'C{i}', label=f'{arm}: val')
+        ax.plot([x['epoch'] for x in d['labeled_miou']], [100 * x['miou'] for x in d['labeled_miou']], '--', color=f'C{i}', label=f'{arm}: labeled')
+    ax.set(xlabel='epoch', ylabel='mIoU (%)', title=f'CamVid, 20 labeled, seed {seed}'); ax.legend(fontsize=7)
+    return ax
+
+# ---------------------------------------------------------------------------------------------------------------
 # experiments/summary.json: what the course's results lesson reads
 # ---------------------------------------------------------------------------------------------------------------
 SUMMARY_FORMAT = 'cct_nb-summary/1'
@@ -524,98 +599,98 @@ _SCENES = '30 labeled + 270 unlabeled scenes, ResNet-18 from random weights, z 2
 _CAMVID = ('CamVid, 50 labeled + 317 unlabeled images at 96×128, ResNet-18 from random weights, z 128 channels, batch 8, fastai recipe (lr 3e-3), '
            'CCT full (30 decoders, MSE, λ_u = 30), val mIoU on 101 images')
 PAIRED_EXPERIMENTS = [  # every paired comparison of the figures and the table of scenes.ipynb and the figure of summary.ipynb, in their order
-    dict(id='scenes-4ep', source='scenes_cct_vs_baseline.json', title='Scenes, 4 epochs, the paper\'s λ_u = 30',
+    dict(id='scenes-4ep', source='scenes/scenes_cct_vs_baseline.json', title='Scenes, 4 epochs, the paper\'s λ_u = 30',
          regime=f'{_SCENES}; 4 epochs (132 iterations); λ_u = 30',
          verdict='Level: the gap follows the seed, CCT neither ahead nor behind on average.'),
-    dict(id='scenes-4ep-lambda10', source='scenes_cct_vs_baseline_lambda10.json', title='Scenes, 4 epochs, λ_u = 10',
+    dict(id='scenes-4ep-lambda10', source='scenes/scenes_cct_vs_baseline_lambda10.json', title='Scenes, 4 epochs, λ_u = 10',
          regime=f'{_SCENES}; 4 epochs (132 iterations); λ_u = 10', verdict='Level within the seed-to-seed spread (three seeds).'),
-    dict(id='scenes-4ep-confmask-lambda10', source='scenes_cct_vs_baseline_confmask_lambda10.json', title='Scenes, 4 epochs, Conf-Mask at λ_u = 10',
+    dict(id='scenes-4ep-confmask-lambda10', source='scenes/scenes_cct_vs_baseline_confmask_lambda10.json', title='Scenes, 4 epochs, Conf-Mask at λ_u = 10',
          regime=f'{_SCENES}; 4 epochs (132 iterations); λ_u = 10, Conf-Mask β = 0.5',
          verdict='A little ahead on average, no more reliable than the paper\'s settings.'),
-    dict(id='scenes-4ep-camvid-backbone', source='scenes_cct_vs_baseline_camvid_backbone.json', title='Scenes, 4 epochs, encoders pretrained on CamVid',
+    dict(id='scenes-4ep-camvid-backbone', source='scenes/scenes_cct_vs_baseline_camvid_backbone.json', title='Scenes, 4 epochs, encoders pretrained on CamVid',
          regime='30 labeled + 270 unlabeled scenes, ResNet-18 encoders pretrained on CamVid (benchmarks/camvid_backbone.py; backbone at lr/10), z 256 channels, batch 8, fastai recipe (lr 3e-3); 4 epochs (132 iterations); λ_u = 30',
          verdict='An encoder pretrained on CamVid helps neither method; CCT slightly behind.', figures=['scenes table only']),
-    dict(id='scenes-8ep', source='scenes_cct_vs_baseline_8ep.json', title='Scenes, 8 epochs, λ_u = 30',
+    dict(id='scenes-8ep', source='scenes/scenes_cct_vs_baseline_8ep.json', title='Scenes, 8 epochs, λ_u = 30',
          regime=f'{_SCENES}; 8 epochs (264 iterations); λ_u = 30', verdict='Behind on average.'),
-    dict(id='scenes-16ep', source='scenes_cct_vs_baseline_16ep.json', title='Scenes, 16 epochs, λ_u = 30',
+    dict(id='scenes-16ep', source='scenes/scenes_cct_vs_baseline_16ep.json', title='Scenes, 16 epochs, λ_u = 30',
          regime=f'{_SCENES}; 16 epochs (528 iterations); λ_u = 30',
          verdict='Behind: CCT under-fits its own labels and loses whole classes (triangle and pole at seed 2).'),
-    dict(id='scenes-16ep-rampup0.5', source='scenes_cct_vs_baseline_16ep_rampup0.5.json', title='Scenes, 16 epochs, λ_u = 30, ramp-up over half of training',
+    dict(id='scenes-16ep-rampup0.5', source='scenes/scenes_cct_vs_baseline_16ep_rampup0.5.json', title='Scenes, 16 epochs, λ_u = 30, ramp-up over half of training',
          regime=f'{_SCENES}; 16 epochs (528 iterations); λ_u = 30, w_u ramped up over half of training; only CCT trained, the seed\'s baseline reused',
          verdict='A probe on one seed: the longer ramp-up softens the collapse, CCT still far behind.'),
-    dict(id='scenes-16ep-confmask', source='scenes_cct_vs_baseline_16ep_confmask.json', title='Scenes, 16 epochs, Conf-Mask at λ_u = 30',
+    dict(id='scenes-16ep-confmask', source='scenes/scenes_cct_vs_baseline_16ep_confmask.json', title='Scenes, 16 epochs, Conf-Mask at λ_u = 30',
          regime=f'{_SCENES}; 16 epochs (528 iterations); λ_u = 30, Conf-Mask β = 0.5; only CCT trained, the seed\'s baseline reused',
          verdict='A probe on one seed: Conf-Mask alone does not stop the collapse.'),
-    dict(id='scenes-16ep-lambda10', source='scenes_cct_vs_baseline_16ep_lambda10.json', title='Scenes, 16 epochs, λ_u = 10',
+    dict(id='scenes-16ep-lambda10', source='scenes/scenes_cct_vs_baseline_16ep_lambda10.json', title='Scenes, 16 epochs, λ_u = 10',
          regime=f'{_SCENES}; 16 epochs (528 iterations); λ_u = 10', verdict='A smaller weight softens the collapse without removing it.'),
-    dict(id='scenes-16ep-confmask-lambda10', source='scenes_cct_vs_baseline_16ep_confmask_lambda10.json', title='Scenes, 16 epochs, Conf-Mask at λ_u = 10',
+    dict(id='scenes-16ep-confmask-lambda10', source='scenes/scenes_cct_vs_baseline_16ep_confmask_lambda10.json', title='Scenes, 16 epochs, Conf-Mask at λ_u = 10',
          regime=f'{_SCENES}; 16 epochs (528 iterations); λ_u = 10, Conf-Mask β = 0.5',
          verdict='No seed collapses any more; CCT level with the baseline, not above it.'),
-    dict(id='scenes-16ep-confmask-lambda10-rampup0.5', source='scenes_cct_vs_baseline_16ep_confmask_lambda10_rampup0.5.json',
+    dict(id='scenes-16ep-confmask-lambda10-rampup0.5', source='scenes/scenes_cct_vs_baseline_16ep_confmask_lambda10_rampup0.5.json',
          title='Scenes, 16 epochs, Conf-Mask at λ_u = 10, ramp-up over half of training, on the two seeds it lost',
          regime=f'{_SCENES}; 16 epochs (528 iterations); λ_u = 10, Conf-Mask β = 0.5, w_u ramped up over half of training; only CCT trained, the same baselines',
          verdict='A later ramp-up does not rescue the two lost seeds.'),
-    dict(id='scenes-16ep-confmask-lambda10-abce', source='scenes_cct_vs_baseline_16ep_confmask_lambda10_abce.json',
+    dict(id='scenes-16ep-confmask-lambda10-abce', source='scenes/scenes_cct_vs_baseline_16ep_confmask_lambda10_abce.json',
          title='Scenes, 16 epochs, Conf-Mask at λ_u = 10 + ab-CE (the paper\'s "CCT full + ab-CE")',
          regime=f'{_SCENES}; 16 epochs (528 iterations); λ_u = 10, Conf-Mask β = 0.5, ab-CE (Table 12\'s threshold schedule); only CCT trained, the same baselines',
          verdict='The tightest spread of the 16-epoch rows, still below the baseline.'),
-    dict(id='scenes-16ep-abce-baseline', source='scenes_abce_baseline_16ep.json', method='baseline + ab-CE',
+    dict(id='scenes-16ep-abce-baseline', source='scenes/scenes_abce_baseline_16ep.json', method='baseline + ab-CE',
          title='Scenes, 16 epochs, control: the baseline trained with ab-CE against the plain-CE baseline (no CCT)',
          regime=f'{_SCENES}; 16 epochs (528 iterations); the supervised baseline with ab-CE, paired with the plain-CE baselines',
          verdict='Control: ab-CE is no reliable gain for the baseline either.'),
-    dict(id='scenes-warm16-8ep', source='scenes_cct_vs_baseline_warm16_8ep.json', title='Scenes, warm start, 8-epoch stage 2, Conf-Mask at λ_u = 10',
+    dict(id='scenes-warm16-8ep', source='scenes/scenes_cct_vs_baseline_warm16_8ep.json', title='Scenes, warm start, 8-epoch stage 2, Conf-Mask at λ_u = 10',
          regime=f'{_SCENES}; {_WARM} for 8 epochs (264 iterations); λ_u = 10, Conf-Mask β = 0.5',
          verdict='Ahead on average by less than the seed-to-seed spread; not called a win.'),
-    dict(id='scenes-warm16-8ep-paper', source='scenes_cct_vs_baseline_warm16_8ep_paper.json', title='Scenes, warm start, 8-epoch stage 2, the paper\'s settings',
+    dict(id='scenes-warm16-8ep-paper', source='scenes/scenes_cct_vs_baseline_warm16_8ep_paper.json', title='Scenes, warm start, 8-epoch stage 2, the paper\'s settings',
          regime=f'{_SCENES}; {_WARM} for 8 epochs (264 iterations); λ_u = 30, no Conf-Mask; only CCT trained, the same stage-2 baselines',
          verdict='The warm start removes the collapse of the paper\'s settings; level with the baseline.'),
-    dict(id='scenes-warm16-8ep-auxrandom', source='scenes_cct_vs_baseline_warm16_8ep_auxrandom.json',
+    dict(id='scenes-warm16-8ep-auxrandom', source='scenes/scenes_cct_vs_baseline_warm16_8ep_auxrandom.json',
          title='Scenes, warm start again on new stage-1 checkpoints, 8-epoch stage 2, the paper\'s settings',
          regime=f'{_SCENES}; {_WARM} for 8 epochs (264 iterations); λ_u = 30; auxiliary decoders\' own initialisation; retrained stage 1 and baselines',
          verdict='Reproduces the warm start\'s result on new checkpoints: level.'),
-    dict(id='scenes-warm16-8ep-auxmain', source='scenes_cct_vs_baseline_warm16_8ep_auxmain.json',
+    dict(id='scenes-warm16-8ep-auxmain', source='scenes/scenes_cct_vs_baseline_warm16_8ep_auxmain.json',
          title='Scenes, warm start, 8-epoch stage 2, auxiliary decoders started as copies of the main decoder',
          regime=f'{_SCENES}; {_WARM} for 8 epochs (264 iterations); λ_u = 30; --aux-init main; the same checkpoints and baselines as its control',
          verdict='Copies of the main decoder hurt: CCT below its own-initialisation self on every seed.'),
-    dict(id='scenes-warm16-8ep-lambda3', source='scenes_cct_vs_baseline_warm16_8ep_lambda3.json', title='Scenes, warm start, 8-epoch stage 2, λ_u = 3',
+    dict(id='scenes-warm16-8ep-lambda3', source='scenes/scenes_cct_vs_baseline_warm16_8ep_lambda3.json', title='Scenes, warm start, 8-epoch stage 2, λ_u = 3',
          regime=f'{_SCENES}; {_WARM} for 8 epochs (264 iterations); λ_u = 3; only CCT trained, the same baselines',
          verdict='A tenfold smaller weight changes nothing: the gap follows the seed.'),
-    dict(id='scenes-warm16-16ep', source='scenes_cct_vs_baseline_warm16_16ep.json', title='Scenes, warm start, 16-epoch stage 2, the paper\'s settings',
+    dict(id='scenes-warm16-16ep', source='scenes/scenes_cct_vs_baseline_warm16_16ep.json', title='Scenes, warm start, 16-epoch stage 2, the paper\'s settings',
          regime=f'{_SCENES}; {_WARM} for 16 epochs (528 iterations); λ_u = 30, no Conf-Mask',
          verdict='Ahead on 9 of 10 seeds, but the test fixed before seeds 6-9 (seeds added after looking) is not met: no win claimed.'),
-    dict(id='scenes-warm16-16ep-lr3e-4', source='scenes_cct_vs_baseline_warm16_16ep_lr3e-4.json', title='Scenes, warm start, 16-epoch stage 2, peak lr 3e-4',
+    dict(id='scenes-warm16-16ep-lr3e-4', source='scenes/scenes_cct_vs_baseline_warm16_16ep_lr3e-4.json', title='Scenes, warm start, 16-epoch stage 2, peak lr 3e-4',
          regime=f'{_SCENES}; warm start from the seed\'s 16-epoch baseline, stage 2 for 16 epochs (528 iterations) at peak lr 3e-4; λ_u = 30',
          verdict='A probe on two seeds: a lower peak rate leaves both networks near stage 1; nothing reliable.', figures=['scenes table only']),
-    dict(id='scenes-warm16-32ep', source='scenes_cct_vs_baseline_warm16_32ep.json', title='Scenes, warm start, 32-epoch stage 2 (fixed in advance)',
+    dict(id='scenes-warm16-32ep', source='scenes/scenes_cct_vs_baseline_warm16_32ep.json', title='Scenes, warm start, 32-epoch stage 2 (fixed in advance)',
          regime=f'{_SCENES}; {_WARM} for 32 epochs (1056 iterations); λ_u = 30, no Conf-Mask', planned=range(10, 20),
          verdict='Not ahead: stopped after 8 of the 10 planned seeds, when the final test could no longer call CCT ahead.'),
-    dict(id='scenes-warm16-16ep-confirm', source='scenes_cct_vs_baseline_warm16_16ep_confirm.json',
+    dict(id='scenes-warm16-16ep-confirm', source='scenes/scenes_cct_vs_baseline_warm16_16ep_confirm.json',
          title='Scenes, warm start, 16-epoch stage 2 again, on fresh seeds (fixed in advance)',
          regime=f'{_SCENES}; {_WARM} for 16 epochs (528 iterations); λ_u = 30, no Conf-Mask', planned=range(20, 36),
          verdict='Not ahead: the 16-epoch result does not replicate; stopped after 14 of the 16 planned seeds, when the final test could no longer call CCT ahead.'),
-    dict(id='scenes-warm16-16ep-classbal', source='scenes_cct_vs_baseline_warm16_16ep_classbal.json',
+    dict(id='scenes-warm16-16ep-classbal', source='scenes/scenes_cct_vs_baseline_warm16_16ep_classbal.json',
          title='Scenes, warm start, 16-epoch stage 2, class-balanced L_u (fixed in advance)',
          regime=f'{_SCENES}; {_WARM} for 16 epochs (528 iterations); λ_u = 30, class-balanced L_u (α = 1)', planned=range(40, 56),
          verdict='Not ahead, and behind: stopped for futility after 8 of the 16 planned seeds; balancing moved the gap the wrong way.'),
-    dict(id='scenes-n10-8ep', source='scenes_cct_vs_baseline_n10_8ep.json', title='Scenes, 10 labeled, 8 epochs',
+    dict(id='scenes-n10-8ep', source='scenes/scenes_cct_vs_baseline_n10_8ep.json', title='Scenes, 10 labeled, 8 epochs',
          regime=f'{_SCENES.replace("30 labeled + 270", "10 labeled + 290")}; 8 epochs (288 iterations); λ_u = 30',
          verdict='Behind on average, where the labels limit the baseline most.', figures=['scenes table only']),
-    dict(id='scenes-dropout-n10-8ep', source='scenes_dropout_cct_vs_baseline_n10_8ep.json', title='Scenes, 10 labeled, 8 epochs, the DropOut decoders alone',
+    dict(id='scenes-dropout-n10-8ep', source='scenes/scenes_dropout_cct_vs_baseline_n10_8ep.json', title='Scenes, 10 labeled, 8 epochs, the DropOut decoders alone',
          regime=f'{_SCENES.replace("30 labeled + 270", "10 labeled + 290")}; 8 epochs (288 iterations); λ_u = 30; only the DropOut decoders (K = 2)',
          verdict='One seed: behind.', figures=['scenes table only']),
-    dict(id='camvid50-seeds0-4', source='seeds 0-4', dataset='camvid', records=['camvid_grid.jsonl'], title='CamVid, 50 labeled, seeds 0-4 of the grid',
+    dict(id='camvid50-seeds0-4', source='seeds 0-4', dataset='camvid', records=['camvid/camvid_grid.jsonl'], title='CamVid, 50 labeled, seeds 0-4 of the grid',
          regime=f'{_CAMVID}; 3 epochs (117 iterations)', figures=['every paired comparison'],
          verdict='Ahead on average, on seeds added while looking; did not replicate on fresh seeds.'),
-    dict(id='camvid50-seeds5-24', source='seeds 5-24', dataset='camvid', records=['camvid_grid.jsonl'], title='CamVid, 50 labeled, fresh seeds 5-24 (fixed in advance)',
+    dict(id='camvid50-seeds5-24', source='seeds 5-24', dataset='camvid', records=['camvid/camvid_grid.jsonl'], title='CamVid, 50 labeled, fresh seeds 5-24 (fixed in advance)',
          regime=f'{_CAMVID}; 3 epochs (117 iterations)', planned=CAMVID_PLANNED, figures=['every paired comparison'],
          verdict='Level: the test fixed in advance does not call CCT ahead.'),
-    dict(id='camvid50-12ep-seeds25-28', source='12 epochs', dataset='camvid', records=['camvid_long.jsonl'],
+    dict(id='camvid50-12ep-seeds25-28', source='12 epochs', dataset='camvid', records=['camvid/camvid_long.jsonl'],
          title='CamVid, 50 labeled, 12 epochs, fresh seeds 25-28 (a probe fixed in advance)',
          regime=f'{_CAMVID}; 12 epochs (468 iterations)', planned=CAMVID_LONG_PLANNED, figures=['every paired comparison'],
          verdict='Inconclusive, as the reading fixed in advance puts it: the test is not met and the probe does not earn a full test.'),
 ]
-_IN_FOREST = {'scenes_cct_vs_baseline_warm16_16ep.json', 'scenes_cct_vs_baseline_warm16_32ep.json',   # the scenes rows of `forest_rows`
-              'scenes_cct_vs_baseline_warm16_16ep_confirm.json', 'scenes_cct_vs_baseline_warm16_16ep_classbal.json'}
+_IN_FOREST = {'scenes/scenes_cct_vs_baseline_warm16_16ep.json', 'scenes/scenes_cct_vs_baseline_warm16_32ep.json',   # the scenes rows of `forest_rows`
+              'scenes/scenes_cct_vs_baseline_warm16_16ep_confirm.json', 'scenes/scenes_cct_vs_baseline_warm16_16ep_classbal.json'}
 
 def _figures(spec:dict) -> list: # one of `PAIRED_EXPERIMENTS`
     "The figures an experiment is a row of: 'scenes configurations' (scenes.ipynb), 'every paired comparison' (summary.ipynb), or the scenes table only."
@@ -678,7 +753,7 @@ def per_class_summary(recs:list, # the checked records of the CamVid n = 50 seed
     return {c: {'cct_minus_baseline': float(per_class[c].mean()), 'baseline_iou': float(base[c])} for c in per_class.columns}
 
 def learning_curve_summary(results:Path=RESULTS, # the records folder
-                           files=('scenes_learning_curve.json', 'scenes_learning_curve_8ep.json', 'scenes_learning_curve_16ep.json')) -> dict:
+                           files=('learning_curve/scenes_learning_curve.json', 'learning_curve/scenes_learning_curve_8ep.json', 'learning_curve/scenes_learning_curve_16ep.json')) -> dict:
     "{epochs: {n_labeled: [mean %, std % (None for one seed), seeds]}} of the baseline's learning curve on the scenes."
     out = {}
     for f in files:
@@ -689,8 +764,8 @@ def learning_curve_summary(results:Path=RESULTS, # the records folder
     return out
 
 def cluster_summary(results:Path=RESULTS) -> dict: # the records folder
-    "{'scenes' | 'camvid': {map: mean boundary AUC}} from `cluster.json` (boundary radius 2)."
-    d = read_record('cluster.json', results)
+    "{'scenes' | 'camvid': {map: mean boundary AUC}} from `cluster/cluster.json` (boundary radius 2)."
+    d = read_record('cluster/cluster.json', results)
     return {ds: {k: float(v['auc']) for k, v in d[ds]['table'].items()} for ds in ('scenes', 'camvid')}
 
 def git_commit(root:Path=ROOT) -> str|None: # the repository
@@ -700,7 +775,7 @@ def git_commit(root:Path=ROOT) -> str|None: # the repository
 
 def build_summary(results:Path=RESULTS) -> dict: # the records folder
     "The content of summary.json, every figure computed from the records."
-    grid = load_records(Path(results) / 'camvid_grid.jsonl')
+    grid = load_records(Path(results) / 'camvid/camvid_grid.jsonl')
     fresh, g, _, pc = camvid_experiments(results)['seeds 5-24']
     return {'format': SUMMARY_FORMAT, 'written_by': 'experiments/summary.ipynb', 'commit': git_commit(),
             'paired': paired_entries(results),

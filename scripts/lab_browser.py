@@ -11,7 +11,7 @@ puts it in the Log Console (the status bar's log item lights up), so `problems` 
 Used by `tests/test_browser.py`; run as a script it times every lesson as a learner on a fresh clone runs it (Run All
 Cells, in order, in a fresh data folder so that the first lesson that needs the course network trains it; the long
 `#| slow` cells say what they would do and skip, see `run_long` in `reference/data`), or with `--long-runs` everything:
-    .venv/bin/python scripts/lab_browser.py time [--only REGEX] [--long-runs] [--out benchmarks/results/notebook_times.json]
+    .venv/bin/python scripts/lab_browser.py time [--only REGEX] [--long-runs] [--out benchmarks/results/course/notebook_times.json]
 """
 from __future__ import annotations
 import argparse, json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
@@ -385,8 +385,8 @@ def _cached_files(root:Path) -> set:
 
 def time_notebooks(only:str='', out:Path=None, timeout:float=3 * 3600, long_runs:bool=False) -> dict:
     "Run every lesson (all cells, no IN_TEST) in a fresh kernel in JupyterLab, in order, as on a fresh clone; record seconds, CPU seconds and problems."
-    sys.path.insert(0, str(ROOT / 'benchmarks'))
-    from _bench import machine, git_commit
+    if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))   # a script of scripts/: the repository's `benchmarks` package
+    from benchmarks.records import machine, git_commit
     names = lesson_names(only)
     tmp = Path(tempfile.mkdtemp(prefix='cct_lab_time_'))
     data = tmp / 'data'; data.mkdir()                    # a fresh clone's data folder: the first lesson that needs the network trains it
@@ -429,7 +429,7 @@ if __name__ == '__main__':
     ap.add_argument('what', choices=['time'])
     ap.add_argument('--only', default='', help='regex on notebook file names')
     ap.add_argument('--long-runs', action='store_true', help='run the long #| slow cells too (CCT_NB_LONG_RUNS=1)')
-    ap.add_argument('--out', default=str(ROOT / 'benchmarks' / 'results' / 'notebook_times.json'))
+    ap.add_argument('--out', default=str(ROOT / 'benchmarks' / 'results' / 'course/notebook_times.json'))
     a = ap.parse_args()
     r = time_notebooks(a.only, a.out, long_runs=a.long_runs)
     sys.exit(0 if all(x['ok'] for x in r['notebooks']) else 1)

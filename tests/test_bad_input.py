@@ -13,9 +13,11 @@ from conftest import BIN
 from cct_nb.data import (write_fixture, load_items, seg_dataset, segmentation_dls, read_image, write_split, DATASETS)
 from cct_nb.scenes import write_scenes
 from cct_nb.model import segmentation_net
-from cct_nb.learner import save_checkpoint, load_checkpoint, NonFiniteLossError
-from cct_nb.cli import train_run, resume_run, eval_run, train_main, eval_main
-from cct_nb.evaluation import predict_main
+from cct_nb.checkpoint import save_checkpoint, load_checkpoint
+from cct_nb.learner import NonFiniteLossError
+from cct_nb.run import train_run, resume_run, eval_run
+from cct_nb.cli import train_main, eval_main
+from cct_nb.cli import predict_main
 from fastai.callback.core import Callback
 
 KINDS = ('camvid', 'voc', 'cityscapes', 'sunrgbd', 'scenes')
@@ -159,14 +161,14 @@ def test_train_flag_errors(scenes, tmp_path, monkeypatch, capsys):
              (['--data-dir', tmp_path / 'nowhere'], 'nowhere'),
              (['--dataset', 'camvid', '--data-dir', tmp_path / 'empty'], 'folder not found'),
              (['--bs', '0'], '--bs 0'), (['--epochs', '0'], '--epochs 0'), (['--lr', '-1'], '--lr -1'),
-             (['--n-labeled', '0'], 'n_labeled=0'), (['--n-labeled', '13', '--data-dir', scenes], 'n_labeled=13'),
+             (['--n-labeled', '0'], '--n-labeled 0: must be at least 1'), (['--n-labeled', '13', '--data-dir', scenes], 'n_labeled=13'),
              (['--precision', 'fp64'], "--precision 'fp64'"), (['--sync-bn'], '--sync-bn'),
              (['--pretrained', f], 'not a PyTorch state_dict'), (['--split-dir', tmp_path / 'empty'], 'labeled.txt'),
              (['--init-from', tmp_path / 'nowhere.pth'], '--init-from'), (['--init-from', f, '--data-dir', scenes, *TINY[:-1]], 'afile is not a cct_nb checkpoint'),
              (['--init-from', tmp_path / 'empty', '--data-dir', scenes, *TINY[:-1]], 'no such checkpoint'),
-             (['--init-from', f, '--domains', 'camvid,scenes'], '--init-from and --aux-init are not supported with --domains'),
+             (['--init-from', f, '--domains', 'camvid,scenes'], '--init-from: not available with --domains'),
              (['--aux-init', 'copy'], "--aux-init 'copy': choose one of"), (['--aux-init', 'main', '--method', 'baseline'], '--aux-init main: only for --method cct'),
-             (['--aux-init', 'main', '--domains', 'camvid,scenes'], '--aux-init are not supported with --domains'),
+             (['--aux-init', 'main', '--domains', 'camvid,scenes'], '--aux-init: not available with --domains'),
              (['--class-balance', '-1'], '--class-balance -1.0'), (['--class-balance', '1', '--method', 'baseline'], '--class-balance: only for --method cct')]
     for i, (args, msg) in enumerate(cases):
         out = tmp_path / f'o{i}'
@@ -228,7 +230,7 @@ def test_loss_turning_nan_mid_training(scenes, tmp_path, monkeypatch, capsys):
     code, _, err = cli(monkeypatch, capsys, train_main, '--data-dir', scenes, '--out', out, *TINY)      # not without --overwrite
     assert code == 2 and '--overwrite' in err and (out / 'train_state.pth').read_bytes() == before
     # resuming that state into another architecture: a clear error, not a load_state_dict traceback
-    with pytest.raises(ValueError, match=r"train_state.pth does not fit this run's cct model \(resnet18, z_channels=32\)"):
+    with pytest.raises(ValueError, match=r"train_state.pth does not fit this learner's CCTModel: size mismatch"):
         resume_run(out, force=True, quiet=True, z_channels=32)
     assert (out / 'train_state.pth').read_bytes() == before
 

@@ -3,8 +3,7 @@ import json, statistics, sys
 from pathlib import Path
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / 'benchmarks'))
-import cct_vs_baseline, camvid
+from benchmarks import cct_vs_baseline, camvid   # the repository root is on pytest's path (pytest.ini)
 
 def _record(seeds, gaps, config=None):
     runs = [{'seed': s, 'cct_miou': 0.5 + g, 'baseline_miou': 0.5, 'gap': g, 'cct_seconds': 1.0, 'baseline_seconds': 1.0,
@@ -78,7 +77,7 @@ def test_camvid_long_seed_cells_train_longer_and_are_named_apart():
     with pytest.raises(ValueError, match=r'--out x/camvid_grid\.jsonl'): camvid.records_file(['long_seeds'], 'x/camvid_grid.jsonl')
 
 def test_fit_diagnosis_refuses_a_folder_that_is_not_a_paired_run(tmp_path, monkeypatch):
-    import fit_diagnosis
+    from benchmarks import fit_diagnosis
     monkeypatch.setattr(sys, 'argv', ['fit_diagnosis.py', '--runs', str(tmp_path / 'nope'), '--out', str(tmp_path / 'o.json')])
     with pytest.raises(SystemExit, match=r'--runs .*nope: no run.json there'): fit_diagnosis.main()
     (tmp_path / 'run').mkdir(); (tmp_path / 'run' / 'run.json').write_text(json.dumps({'dataset': 'scenes', 'data_dir': str(tmp_path), 'config': {}}))
@@ -97,7 +96,8 @@ def test_baselines_are_reused_only_from_a_configuration_that_trains_the_same_bas
 
 def test_fit_diagnosis_scores_a_constant_network_exactly(tmp_path):
     "Zero logits: every non-void pixel costs log C and is predicted as class 0, so accuracy is class 0's share."
-    import math, torch, fit_diagnosis
+    import math, torch
+    from benchmarks import fit_diagnosis
     from cct_nb.data import write_fixture, load_items, seg_dataset, dataset_info
     root = write_fixture('camvid', tmp_path / 'cv')
     items = load_items('camvid', root, 'val'); info = dataset_info('camvid')
@@ -113,7 +113,7 @@ def test_fit_diagnosis_scores_a_constant_network_exactly(tmp_path):
 
 def test_baseline_from_trains_only_cct_and_pairs_each_seed_with_its_own_baseline(tmp_path, monkeypatch):
     "The main path of --baseline-from, with training stubbed: no baseline is trained, each gap is CCT − that seed's baseline."
-    from cct_nb.cli import run_config
+    from cct_nb.config import run_config
     cfg = {k: (list(v) if isinstance(v, tuple) else v) for k, v in run_config('scenes').items() if k != 'split_files'}
     base = _record([0, 1], [0.0, 0.0], config=cfg)
     base['runs'][0]['baseline_miou'], base['runs'][1]['baseline_miou'] = 0.40, 0.60
@@ -162,8 +162,8 @@ def test_a_seed_template_gives_each_seed_its_own_file_and_the_record_keeps_the_t
 
 def test_abce_baseline_trains_only_the_abce_baseline_and_pairs_it_with_the_ce_one(tmp_path, monkeypatch):
     "benchmarks/abce_baseline.py with training stubbed: each seed's ab-CE baseline against that seed's CE baseline, then merged."
-    import abce_baseline
-    from cct_nb.cli import run_config
+    from benchmarks import abce_baseline
+    from cct_nb.config import run_config
     cfg = {k: (list(v) if isinstance(v, tuple) else v) for k, v in run_config('scenes', epochs=16).items() if k != 'split_files'}
     base = _record([0, 1], [0.0, 0.0], config=cfg | {'conf_mask': 0.5, 'sup_loss': 'abce'})   # CCT's own options may differ
     base['runs'][0]['baseline_miou'], base['runs'][1]['baseline_miou'] = 0.40, 0.60
@@ -237,7 +237,7 @@ def test_merge_backfills_per_class_iou_from_the_run_folders_and_only_when_both_a
     assert cct_vs_baseline.merge([_write(tmp_path, 'b.json', rec)])['runs'][0]['cct_per_class_iou'] == {'wall': 0.1, 'pole': 0.1}
 
 def test_consistency_weights_ratios_are_per_round_medians_and_every_config_runs_once_per_round():
-    import consistency_weights as cw
+    from benchmarks import consistency_weights as cw
     t = {'plain': [(1.0, 2.0), (2.0, 4.0), (1.0, 2.0)], 'both': [(1.5, 2.0), (2.2, 4.0), (1.1, 3.0)]}
     s = cw.summary(t)
     assert s['plain']['median_s'] == 1.0 and 'over_plain' not in s['plain']
@@ -250,7 +250,7 @@ def test_consistency_weights_ratios_are_per_round_medians_and_every_config_runs_
     assert {k: len(v) for k, v in times.items()} == {'a': 3, 'b': 3, 'c': 3}
 
 def test_consistency_weights_refuses_to_overwrite_a_result(tmp_path, monkeypatch):
-    import consistency_weights as cw
+    from benchmarks import consistency_weights as cw
     out = tmp_path / 'r.json'; out.write_text('{}')
     monkeypatch.setattr(sys, 'argv', ['consistency_weights.py', '--out', str(out)])
     with pytest.raises(SystemExit): cw.main()

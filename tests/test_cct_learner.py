@@ -46,7 +46,7 @@ def test_validation_loss_is_plain_cross_entropy_and_abce_logs_its_share():
 
 def test_fit_records_the_ramp_per_iteration(scenes):
     learn = tiny_learner(scenes)
-    with learn.no_bar(), learn.no_logging(): learn.fit_cct(2)
+    with learn.no_bar(), learn.no_logging(): learn.fit_seg(2)
     h = learn.recorder.hps
     assert len(h['w_u']) == 2 * len(learn.dls.train) == len(h['lr']) == len(h['L_s'])
     assert h['w_u'][0] == pytest.approx(30 * math.exp(-5), rel=1e-6)       # the Gaussian ramp at t = 0
@@ -69,7 +69,7 @@ def test_fastai_callbacks_and_get_preds(scenes, tmp_path):
     from fastai.callback.tracker import SaveModelCallback
     from fastai.callback.progress import CSVLogger, ShowGraphCallback
     learn = tiny_learner(scenes, path=tmp_path)
-    learn.fit_cct(2, cbs=[CSVLogger(fname='history.csv'), SaveModelCallback(monitor='miou', fname='best'), ShowGraphCallback()])
+    learn.fit_seg(2, cbs=[CSVLogger(fname='history.csv'), SaveModelCallback(monitor='miou', fname='best'), ShowGraphCallback()])
     csv = pd.read_csv(tmp_path / 'history.csv')
     assert list(csv.columns[:5]) == ['epoch', 'train_loss', 'valid_loss', 'miou', 'pixel_acc'] and len(csv) == 2
     assert (tmp_path / 'models' / 'best.pth').exists()

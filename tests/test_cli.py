@@ -22,7 +22,7 @@ def test_train_unknown_dataset_and_bad_size(tmp_path):
 
 def test_train_n_labeled_out_of_range(tmp_path):
     r = run('cct_nb_train', '--n-labeled', '0', '--out', str(tmp_path / 'o'), '--quiet')
-    assert r.returncode == 2 and 'n_labeled=0' in r.stderr
+    assert r.returncode == 2 and '--n-labeled 0: must be at least 1' in r.stderr
     r = run('cct_nb_train', '--n-labeled', '100000', '--out', str(tmp_path / 'o'), '--quiet')
     assert r.returncode == 2 and 'n_labeled=100000' in r.stderr
 

@@ -11,13 +11,13 @@ def predict(*args):
     "Run the installed `cct_nb_predict` when it is registered, else the same entry point through Python."
     exe = BIN / 'cct_nb_predict'
     cmd = [str(exe)] if exe.exists() else [sys.executable, '-c',
-           'import sys; from cct_nb.evaluation import predict_main; sys.argv[0] = "cct_nb_predict"; predict_main()']
+           'import sys; from cct_nb.cli import predict_main; sys.argv[0] = "cct_nb_predict"; predict_main()']
     return subprocess.run(cmd + [str(a) for a in args], capture_output=True, text=True, env=ENV, timeout=600)
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
     from cct_nb.model import segmentation_net
-    from cct_nb.learner import save_checkpoint
+    from cct_nb.checkpoint import save_checkpoint
     f = tmp_path_factory.mktemp('ck') / 'model.pth'
     save_checkpoint(f, segmentation_net(7, 'resnet18', z_channels=16),
                     {'n_classes': 7, 'arch': 'resnet18', 'z_channels': 16, 'dataset': 'scenes', 'size': [32, 48]})

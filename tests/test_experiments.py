@@ -65,15 +65,16 @@ def test_seeds_in():
 def _mk(*seeds): return {'runs': [{'seed': s} for s in seeds]}                  # made-up records
 
 def test_check_preregistered_fires(tmp_path):
-    (tmp_path / 'scenes_other.json').write_text(json.dumps({'seeds': [0, 1], 'runs': [{'seed': 0}, {'seed': 1}]}))
-    assert A.check_preregistered(_mk(36, 37), 'made_up.json', range(36, 40), results=tmp_path) == [36, 37]
+    (tmp_path / 'scenes').mkdir(); (tmp_path / 'scenes' / 'scenes_other.json').write_text(json.dumps({'seeds': [0, 1], 'runs': [{'seed': 0}, {'seed': 1}]}))
+    assert A.check_preregistered(_mk(36, 37), 'scenes/made_up.json', range(36, 40), results=tmp_path) == [36, 37]
     for bad in (_mk(36, 36), _mk(36, 40), _mk(0, 36)):                          # twice, unplanned, not fresh
-        with pytest.raises(AssertionError): A.check_preregistered(bad, 'made_up.json', range(36, 40), results=tmp_path)
-    assert A.seeds_of_other_records('scenes_other.json', results=tmp_path) == set()   # a record is not compared with itself
+        with pytest.raises(AssertionError): A.check_preregistered(bad, 'scenes/made_up.json', range(36, 40), results=tmp_path)
+    assert A.seeds_of_other_records('scenes/scenes_other.json', results=tmp_path) == set()   # a record is not compared with itself
+    assert A.seeds_of_other_records(None, results=tmp_path) == {0, 1}
 
 def test_the_made_up_seeds_are_in_no_record():
     assert A.seeds_of_other_records(None) & set(range(36, 40)) == set()
-    assert {0, 1, 2} <= A.seeds_of_other_records('scenes_cct_vs_baseline_warm16_32ep.json')
+    assert {0, 1, 2} <= A.seeds_of_other_records('scenes/scenes_cct_vs_baseline_warm16_32ep.json')
 
 def _run(seed=3, gap=.02, **kw):
     return {'seed': seed, 'init_miou': .5, 'cct_miou': .62, 'baseline_miou': .6, 'gap': gap, 'cct_seconds': 120., 'baseline_seconds': 60.,
@@ -202,7 +203,7 @@ def test_check_summary_accepts_the_committed_file(committed):
 
 def test_summary_gaps_are_the_records(committed):
     by = {e['id']: e for e in committed['paired']}
-    rec = A.read_record('scenes_cct_vs_baseline_warm16_16ep_confirm.json')
+    rec = A.read_record('scenes/scenes_cct_vs_baseline_warm16_16ep_confirm.json')
     assert by['scenes-warm16-16ep-confirm']['gaps'] == pytest.approx([100 * r['gap'] for r in rec['runs']])
     assert by['scenes-warm16-16ep-confirm']['seeds'] == [r['seed'] for r in rec['runs']]
 

@@ -142,14 +142,14 @@ def test_ramps():
             eq(RAMPS[_k](0.05, 0.), 1.)                 # zero-length ramp: already done
             _vals = [RAMPS[_k](p, _T) for p in torch.linspace(0, 2 * _T, 41).tolist()]
             assert all(a <= b + 1e-12 for a, b in zip(_vals, _vals[1:])), f"{_k} is not monotonic"
-    eq(ramp_exp(0.), math.exp(-5))
-    eq(pickle.loads(pickle.dumps(RAMPS))['sigmoid'](0.05), ramp_sigmoid(0.05))   # picklable (learn.export)
+    eq(ramp_exp(0., 0.1), math.exp(-5))
+    eq(pickle.loads(pickle.dumps(RAMPS))['sigmoid'](0.05, 0.1), ramp_sigmoid(0.05, 0.1))   # picklable (learn.export)
 
 
 def test_rampup_weight():
-    eq(rampup_weight(0.05, 0.4, kind='linear'), 0.2)
-    eq(rampup_weight(0.05, 2., kind=lambda p, T: 0.25), 0.5)
-    fails(lambda: rampup_weight(0.05, 30., kind='gauss'), contains='unknown ramp')
+    eq(rampup_weight(0.05, 0.4, 0.1, kind='linear'), 0.2)
+    eq(rampup_weight(0.05, 2., 0.1, kind=lambda p, T: 0.25), 0.5)
+    fails(lambda: rampup_weight(0.05, 30., 0.1, kind='gauss'), contains='unknown ramp')
 
 
 def test_abce_loss():

@@ -24,7 +24,7 @@ def test_dev_extra_pins_the_verified_stack():
 
 def test_console_scripts_registered():
     scripts = cfg()['console_scripts']
-    for entry in ('cct_nb_train=cct_nb.cli:train_main', 'cct_nb_eval=cct_nb.cli:eval_main', 'cct_nb_predict=cct_nb.evaluation:predict_main'):
+    for entry in ('cct_nb_train=cct_nb.cli:train_main', 'cct_nb_eval=cct_nb.cli:eval_main', 'cct_nb_predict=cct_nb.cli:predict_main'):
         assert entry in scripts, entry
     import importlib
     for entry in scripts.split():                       # every entry point resolves to a callable
@@ -99,11 +99,11 @@ def test_readme_lists_every_lesson_with_its_measured_time():
     toc = readme_toc()
     nbs = [p.stem for p in lessons()]
     assert sorted(toc) == nbs
-    times = {r['notebook'].removesuffix('.ipynb'): r for r in json.loads((ROOT / 'benchmarks' / 'results' / 'notebook_times.json').read_text())['notebooks']}
-    for nb, cells in toc.items():                       # the time column is the measured one (benchmarks/results/notebook_times.json)
+    times = {r['notebook'].removesuffix('.ipynb'): r for r in json.loads((ROOT / 'benchmarks' / 'results' / 'course/notebook_times.json').read_text())['notebooks']}
+    for nb, cells in toc.items():                       # the time column is the measured one (benchmarks/results/course/notebook_times.json)
         m = re.match(r'(\d+(?:\.\d+)?) (s|min)', cells[-1])
         assert m, (nb, cells[-1])
-        assert nb in times and times[nb]['ok'], f'{nb}: no successful timing in notebook_times.json'
+        assert nb in times and times[nb]['ok'], f'{nb}: no successful timing in course/notebook_times.json'
         secs = times[nb]['seconds']
         shown = float(m[1]) * (60 if m[2] == 'min' else 1)
         assert abs(shown - secs) <= max(1, 0.05 * secs), (nb, cells[-1], secs)
@@ -116,3 +116,71 @@ def test_modules_compile_without_warnings():
             warnings.simplefilter('error')
             try: compile(f.read_text(), str(f), 'exec')
             except SyntaxError as e: raise AssertionError(f"{f.relative_to(ROOT)}: {e}") from None
+
+CORE = {'config', 'data', 'scenes', 'model', 'kernels', 'perturbations', 'losses', 'metrics', 'lean', 'callbacks', 'checkpoint',
+        'learner', 'train', 'inference'}   # the method; the rest (weak labels, domains, baselines, widgets, runs, ...) builds on it
+
+def module_imports(pkg:Path):
+    "{module: [(imported module, name or None, line)]} for every import between the modules of `pkg`, those inside functions included."
+    import ast
+    out = {}
+    for f in sorted(pkg.glob('*.py')):
+        if f.stem == '_modidx': continue
+        found = []
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                mod = node.module or ''
+                if node.level == 1: mod = f'{pkg.name}.{mod}' if mod else pkg.name
+                if mod.startswith(pkg.name + '.'): found += [(mod.split('.')[1], a.name, node.lineno) for a in node.names]
+            elif isinstance(node, ast.Import):
+                found += [(a.name.split('.')[1], None, node.lineno) for a in node.names if a.name.startswith(pkg.name + '.')]
+        out[f.stem] = found
+    return out
+
+def import_problems(pkg:Path, core=()):
+    "Import cycles, private names imported from another module, and core modules importing outside the core."
+    imps = module_imports(pkg)
+    graph = {m: {d for d, _, _ in v if d != m} for m, v in imps.items()}
+    state, cycles = {}, []
+    def visit(m, path):
+        state[m] = 'open'
+        for d in sorted(graph.get(m, ())):
+            if state.get(d) == 'open': cycles.append(' -> '.join(path[path.index(d):] + [d]))
+            elif d not in state: visit(d, path + [d])
+        state[m] = 'done'
+    for m in sorted(graph):
+        if m not in state: visit(m, [m])
+    private = [f'{m}:{line} imports {d}.{n}' for m, v in imps.items() for d, n, line in v if d != m and n and n.startswith('_')]
+    outside = [f'{m} imports {d}' for m in core for d in graph.get(m, ()) if d not in core]
+    return cycles, private, outside
+
+def test_no_import_cycles_and_no_private_names_across_modules():
+    "The modules form a DAG, counting imports inside functions; no module imports another's private (_name) names; the core imports only the core."
+    cycles, private, outside = import_problems(ROOT / 'cct_nb', CORE)
+    assert not cycles, f'import cycles: {cycles}'
+    assert not private, private
+    assert not outside, outside
+
+def test_import_check_is_not_vacuous(tmp_path):
+    "Two modules importing each other inside functions, a private name and a core module importing an extension are all reported."
+    pkg = tmp_path / 'pk'; pkg.mkdir()
+    (pkg / 'a.py').write_text("from .c import x\ndef f():\n    from pk.b import _g\n")
+    (pkg / 'b.py').write_text("def _g():\n    import pk.a\n")
+    (pkg / 'c.py').write_text("x = 1\n")
+    cycles, private, outside = import_problems(pkg, core={'c', 'a'})
+    assert cycles == ['a -> b -> a'], cycles
+    assert private == ['a:3 imports b._g'], private
+    assert outside == ['a imports b'], outside
+
+def test_readme_speed_figures_come_from_the_record():
+    "The README's speed table is the record's, and the figures of its sentence are read off the same record."
+    import json
+    d = json.loads((ROOT / 'benchmarks' / 'results' / 'speed' / 'train_step.json').read_text())
+    readme = (ROOT / 'README.md').read_text()
+    assert d['table_markdown'] in readme and d['commit'] in readme
+    r = d['results']
+    assert d['official'] is not None and all('official:semi' in r[s]['fp32'] for s in ('160', '320'))   # measured side by side
+    ceiling = r['320']['fp32']['official:semi']['median_s'] / (2 * r['320']['fp32']['cct_nb:sup']['median_s'])
+    assert f'{ceiling:.2f}× at 320²' in readme
+    lo, hi = sorted(r[s]['fp32']['ratios']['semi_speedup'] for s in ('160', '320'))
+    assert f'{lo:.1f}-{hi:.1f}× faster in float32' in readme

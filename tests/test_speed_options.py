@@ -46,7 +46,7 @@ def test_compile_flag_keeps_checkpoint_names():
 
 def run_bench(tmp_path, *args):
     out = tmp_path / 'ts.json'
-    r = subprocess.run([sys.executable, str(ROOT / 'benchmarks' / 'train_step.py'), '--out', str(out), *args],
+    r = subprocess.run([sys.executable, '-m', 'benchmarks.train_step', '--out', str(out), *args],
                        capture_output=True, text=True, cwd=ROOT)
     return r, out
 
@@ -66,10 +66,22 @@ def test_record_of_the_step_benchmark(tmp_path):
     assert 'cct_nb_semi_straight_over_lean' in res['fp32']['ratios'] and res['fp32']['cct_nb:decoders']['aux_lean']['x_main'] > 0
     assert 'official' not in d['table_markdown'].split('\n', 2)[2].replace('—', '')   # no official figure in the rows
 
+def test_step_benchmark_against_another_checkout(tmp_path):
+    "`--against DIR`: another checkout's steps (here this very checkout, so the ratios are near 1) run interleaved, recorded with its commit."
+    r, out = run_bench(tmp_path, '--arch', 'resnet18', '--z-channels', '16', '--sizes', '32', '--options', 'fp32', '--no-extras',
+                       '--steps', '2', '--warmup', '1', '--threads', '1', '--against', str(ROOT))
+    assert r.returncode == 0, r.stderr[-3000:]
+    d = json.loads(out.read_text())
+    assert d['against']['dir'] == str(ROOT) and d['against']['commit']
+    q = d['results']['32']['fp32']
+    assert q['against:semi']['median_s'] > 0 and q['against:sup']['peak_rss_mib'] > 0
+    assert 0.2 < q['ratios']['semi_against_over_this'] < 5 and 0.2 < q['ratios']['sup_against_over_this'] < 5
+
 @pytest.mark.parametrize('args, message', [
     (['--options', 'fp64'], "--options must be among"),
     (['--sizes', '30'], 'multiples of 8'),
     (['--official', '/nonexistent/clone'], '--official /nonexistent/clone: no such folder'),
+    (['--against', '/nonexistent/checkout'], '--against /nonexistent/checkout: not a checkout of cct_nb'),
 ])
 def test_bad_arguments_are_named(tmp_path, args, message):
     r, out = run_bench(tmp_path, *args)
@@ -80,11 +92,9 @@ def test_official_clone_that_does_not_import_gets_the_fix_named(tmp_path):
     (tmp_path / 'models').mkdir(); (tmp_path / 'models' / 'model.py').write_text('')
     (tmp_path / 'utils').mkdir(); (tmp_path / 'utils' / '__init__.py').write_text('')
     (tmp_path / 'utils' / 'losses.py').write_text('def f():\n\tif 1:\n        return 1\n')
-    sys.path.insert(0, str(ROOT / 'benchmarks'))
+    from benchmarks import train_step
     try:
-        import train_step
         with pytest.raises(SystemExit, match=r'utils/losses.py does not import .*checkout ef938b5 -- utils/losses.py'):
             train_step.import_official(tmp_path)
     finally:
-        sys.path.remove(str(ROOT / 'benchmarks'))
         for m in [k for k in sys.modules if k == 'utils' or k.startswith('utils.')]: del sys.modules[m]

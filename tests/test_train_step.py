@@ -91,7 +91,7 @@ def test_fit_lean_equals_straightforward(tmp_path):
         raw = Raw()
         learn = cct_learner(d, 'resnet18', z_channels=16, perturbations={'noise': 1, 'cutout': 1, 'vat': 1},
                             fused=fused, recipe='paper', path=tmp_path / str(fused), cbs=[raw])
-        with learn.no_bar(), learn.no_logging(): learn.fit_cct(2)
+        with learn.no_bar(), learn.no_logging(): learn.fit_seg(2)
         runs.append((raw.losses, learn.recorder.hps, learn.validate()))
     (l0, h0, v0), (l1, h1, v1) = runs
     assert len(l0) == len(l1) > 0
@@ -118,7 +118,7 @@ def test_cct_at_lambda0_trains_the_baseline_weights(tmp_path, recipe, method):
         def before_batch(self):
             if self.training: self.seen.append((self.xb[0].clone(), self.yb[0].clone()))
     out = {}
-    from cct_nb.evaluation import mean_teacher_learner, vat_learner
+    from cct_nb.baselines import mean_teacher_learner, vat_learner
     for name in ('baseline', method):
         set_seed(3)
         d = segmentation_dls('scenes', root, n_labeled=8, bs=4, seed=3)
@@ -129,7 +129,7 @@ def test_cct_at_lambda0_trains_the_baseline_weights(tmp_path, recipe, method):
                                                  lambda_u=0., pairwise=2, **kw)
         else: learn = (mean_teacher_learner if name == 'mean-teacher' else vat_learner)(d, 'resnet18', z_channels=16, lambda_u=0., **kw)
         with learn.no_bar(), learn.no_logging():
-            learn.fit_cct(2) if name == 'cct' else learn.fit_seg(2)
+            learn.fit_seg(2) if name == 'cct' else learn.fit_seg(2)
         out[name] = ({k: v.detach().clone() for k, v in learn.model.named_parameters()}, rec.seen, learn)
     (pb, sb, lb), (pc, sc, lc) = out['baseline'], out[method]
     assert len(sb) == len(sc) == 2 * len(lb.dls.train) > 0

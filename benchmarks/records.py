@@ -1,6 +1,31 @@
-"""Shared pieces of the benchmark scripts: machine facts and mean ± std of a metric."""
-import os, platform, statistics, time
+"""Shared pieces of the benchmark scripts: machine facts, the commit, statistics, records files and the arguments several scripts share."""
+import argparse, os, platform, statistics, time
+from pathlib import Path
 import torch
+
+RESULTS = Path(__file__).resolve().parent / 'results'   # one folder per experiment: results/<experiment>/<record>
+CAMVID_ENV = 'CCT_NB_CAMVID'   # the environment variable naming a CamVid folder (SegNet layout); nothing is ever downloaded
+
+def parser(doc:str): # the script's docstring
+    "An `ArgumentParser` showing the script's docstring as its help."
+    return argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+def add_camvid(ap, flag:str='--data-dir'): # the parser; the flag's name
+    "A CamVid folder flag, by default `$CCT_NB_CAMVID`; `camvid_dir` checks it."
+    ap.add_argument(flag, default=os.environ.get(CAMVID_ENV), help=f'CamVid in the SegNet layout (default: ${CAMVID_ENV})')
+
+def camvid_dir(path, flag:str='--data-dir') -> Path: # the flag's value
+    "The CamVid folder, or an error naming the flag and the environment variable."
+    if path is None: raise SystemExit(f"error: {flag}: give the CamVid folder (SegNet layout), or set {CAMVID_ENV}")
+    if not Path(path).is_dir(): raise SystemExit(f"error: {flag} {path} is not a folder")
+    return Path(path)
+
+def add_run_options(ap, seeds=(0, 1, 2)): # the parser; the default seeds
+    "The arguments of the scripts that train paired runs through `cct_nb.run.train_run`: the data, the budget, the seeds and any other option."
+    ap.add_argument('--dataset', default='scenes'); ap.add_argument('--data-dir', default=None)
+    ap.add_argument('--n-labeled', type=int, default=None); ap.add_argument('--epochs', type=int, default=None)
+    ap.add_argument('--size', default=None); ap.add_argument('--seeds', type=int, nargs='+', default=list(seeds))
+    ap.add_argument('--set', action='append', default=[], help='key=value: any other train_run option')
 
 def machine() -> dict:
     "CPU model, cores, its bfloat16 instructions, torch version and threads: recorded with every benchmark result."
@@ -73,3 +98,48 @@ def sources(f, # the file a record was read from
     "Where a record's seeds came from: its own command and machine, or, for a record that was itself merged, the files it joined (so a second `--merge` keeps every seed's command and machine)."
     if 'merged_from' in d: return d['merged_from']
     return [{'file': str(f), 'command': d.get('command'), 'seeds': d['seeds'], 'machine': d.get('machine')}]
+
+def recorded(path, # a JSON-lines file of records, each with a `cell`
+             script:str='this script') -> set: # what wrote it, for the error message
+    "Names of the cells already in the file (none when it does not exist); a line that is not a record exits naming it."
+    import json, sys
+    from pathlib import Path
+    path = Path(path)
+    if not path.exists(): return set()
+    names = set()
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip(): continue
+        try: names.add(json.loads(line)['cell'])
+        except (json.JSONDecodeError, KeyError) as e: sys.exit(f"error: {path} line {i} is not a {script} record ({e})")
+    return names
+
+def append_record(path, # the JSON-lines file
+                  rec:dict) -> bool: # one record with its `cell`
+    "Append one record under an exclusive lock (several processes write the same file); never twice for one cell."
+    import fcntl, json
+    from pathlib import Path
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a+') as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        if any(json.loads(l)['cell'] == rec['cell'] for l in f.read().splitlines() if l.strip()): return False
+        f.write(json.dumps(rec) + '\n'); f.flush()
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return True
+
+def claim_cell(runs, # the folder of the run folders
+               name:str) -> bool: # the cell
+    "Claim a cell for this process (a `<name>.claim` file holding its pid); False when a live process holds it (a dead one's claim is taken over)."
+    from pathlib import Path
+    f = Path(runs) / f'{name}.claim'
+    f.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(2):
+        try:
+            fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.write(fd, str(os.getpid()).encode()); os.close(fd); return True
+        except FileExistsError:
+            try: pid = int(f.read_text() or 0)
+            except (OSError, ValueError): pid = 0
+            if pid and Path(f'/proc/{pid}').exists(): return False
+            f.unlink(missing_ok=True)            # a killed process's claim: take the cell over (it resumes)
+    return False
