@@ -7,6 +7,7 @@ from __future__ import annotations
 import os, csv, json, time, platform
 from dataclasses import dataclass, replace
 from pathlib import Path
+from functools import partial
 import torch, torch.nn as nn
 from fastai.learner import Learner
 from fastai.torch_core import set_seed, num_distrib, default_device
@@ -24,9 +25,9 @@ from .domains import multi_domain_learner
 # %% auto #0
 __all__ = ['TRAIN_STATE', 'RUN_FILE', 'METRICS_FILE', 'DIAGNOSTICS', 'COMPARED_BASELINE', 'DOMAIN_PRESETS', 'DOMAIN_REFUSED',
            'jsonable', 'check_out', 'start_run', 'machine_info', 'finish_run', 'use_deterministic',
-           'init_from_checkpoint', 'run_learner', 'configure_learner', 'fit_run', 'aux_from_main', 'train_run',
-           'val_curve', 'resume_run', 'eval_run', 'DomainConfig', 'domain_config', 'filter_prefixes', 'domain_data',
-           'evaluate_domains', 'parse_data_dirs', 'domains_run']
+           'init_from_checkpoint', 'run_learner', 'configure_learner', 'fit_run', 'epoch_row_text', 'print_epoch_row',
+           'aux_from_main', 'train_run', 'val_curve', 'resume_run', 'eval_run', 'DomainConfig', 'domain_config',
+           'filter_prefixes', 'domain_data', 'evaluate_domains', 'parse_data_dirs', 'domains_run']
 
 # %% ../nbs/reference/run.ipynb #runcore
 TRAIN_STATE, RUN_FILE, METRICS_FILE = 'train_state.pth', 'run.json', 'metrics.json'   # the resumable state (every epoch), the configuration, the result
@@ -145,8 +146,21 @@ def fit_run(cfg:RunConfig, # from `run_config`
     own = [CSVLogger(fname='history.csv', append=resume_from is not None), CCTCheckpoint(TRAIN_STATE.removesuffix('.pth'))]
     cbs = (own if rank == 0 else []) + list(cbs or [])          # files are written by rank 0 only
     with (learn.no_bar() if quiet else learn.added_cbs([])):
-        start = learn.fit_seg(cfg.epochs, cfg.lr, cbs=cbs, resume=resume_from)   # a run killed after its last epoch only needs evaluating
+        if quiet: learn.logger = partial(print_epoch_row, learn.recorder)   # without the bar fastai would print each epoch as a bare list
+        try: start = learn.fit_seg(cfg.epochs, cfg.lr, cbs=cbs, resume=resume_from)   # a run killed after its last epoch only needs evaluating
+        finally: learn.logger = print
     return learn, start
+
+def epoch_row_text(names:list, # the recorder's `metric_names`: 'epoch', the losses, the metrics, 'time'
+                   row:list) -> str: # one epoch's values, in that order
+    "One epoch of fastai's recorder as a line a person reads: `epoch 3: train_loss 0.6889 valid_loss 1.729 miou 0.2085 (02:07)`."
+    body = ' '.join(f"{n} {v:.4g}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names[1:-1], row[1:-1]))
+    return f"epoch {row[0]}: {body} ({row[-1]})"
+
+def print_epoch_row(recorder, # the learner's `Recorder`
+                    row): # what fastai hands its logger after an epoch
+    "The logger of a quiet run (`--quiet`): one readable line per epoch."
+    print(epoch_row_text(recorder.metric_names, list(row)), flush=True)
 
 # %% ../nbs/reference/run.ipynb #f3c9538b
 @torch.no_grad()
