@@ -76,3 +76,30 @@ def test_fastai_callbacks_and_get_preds(scenes, tmp_path):
     p, _ = learn.get_preds()
     assert p.shape == (8, 7, 32, 48)
     assert torch.allclose(p.sum(1), torch.ones(8, 32, 48), atol=1e-4)
+
+def _aux_grads_at_w_u_0(aux_sup, fused):
+    "Gradient norms of the auxiliary decoders and of g after one CCT loss with w_u = 0 (only labeled terms can train them)."
+    torch.manual_seed(0)
+    m = cct_model(DATASETS['scenes'], 'resnet18', z_channels=32, perturbations={'noise': 1, 'drop': 1}, fused=fused, aux_sup=bool(aux_sup)).train()
+    loss = CCTLoss(7, aux_sup=aux_sup); loss.w_u = 0.
+    L = loss(m(torch.randn(2, 3, 32, 48), torch.randn(2, 3, 32, 48)), torch.randint(0, 7, (2, 32, 48)))
+    L.backward()
+    norm = lambda ps: sum(float(p.grad.abs().sum()) for p in ps if p.grad is not None)
+    return float(L.detach()), norm(m.aux.parameters()), norm(m.decoder.parameters())
+
+@pytest.mark.parametrize('fused', [False, True])
+def test_aux_sup_trains_the_auxiliary_decoders_on_labels(fused):
+    "--aux-sup: with w_u = 0 the auxiliary decoders get a gradient only from the labeled batch's cross-entropy, which adds to L."
+    L0, aux0, g0 = _aux_grads_at_w_u_0(None, fused)
+    L1, aux1, g1 = _aux_grads_at_w_u_0(1.0, fused)
+    assert aux0 == 0 and aux1 > 0, (aux0, aux1)          # the paper's CCT: nothing but L_u trains them
+    assert g0 > 0 and g1 == pytest.approx(g0, rel=1e-4)  # g's gradient is L_s's alone, with or without the option
+    assert L1 > L0                                        # the auxiliary cross-entropy (positive) is part of the loss
+
+def test_aux_sup_tiny_run(scenes):
+    "A tiny fit with --aux-sup: finite losses, and the auxiliary decoders' weights move."
+    learn = tiny_learner(scenes, aux_sup=1.0)
+    before = [p.detach().clone() for p in learn.model.aux.parameters()]
+    with learn.no_bar(), learn.no_logging(): learn.fit_seg(1)
+    assert all(math.isfinite(v) for v in learn.recorder.hps['L_s']) and all(math.isfinite(float(v)) for v in learn.recorder.losses)
+    assert any(not torch.equal(a, p) for a, p in zip(before, learn.model.aux.parameters()))
