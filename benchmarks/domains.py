@@ -34,7 +34,7 @@ SETTINGS = dict(arch='resnet18', z_channels=256, bs=8, recipe='fastai', lr=3e-3,
 
 def _steps(domains, data_dir, bs, seed):
     "Iterations per domain per epoch: the longest domain's pass over its unlabeled images."
-    from cct_nb.run import domain_config, domain_data
+    from cct_nb.domain_runs import domain_config, domain_data
     return max(len(domain_data(domain_config(d), None if d == 'scenes' else data_dir, bs, seed).dls.train) for d in domains)
 
 def _update(out:Path, fn):
@@ -84,7 +84,7 @@ def main():
             res['summary'] = summary([r for r in res['runs'] if r['epochs'] == res['settings']['epochs']])
         _update(out, resum); print(f"summary of {out} recomputed"); return
     if a.demo is None or a.data_dir is None: ap.error('--demo and --data-dir are required (unless --summarize)')
-    from cct_nb.run import domains_run
+    from cct_nb.domain_runs import domains_run
     if not Path(a.data_dir).is_dir(): sys.exit(f"error: --data-dir {a.data_dir} is not a folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     settings = SETTINGS | {'epochs': a.epochs}
