@@ -10,10 +10,13 @@ Arms, every one a `cct_nb_train` run (`train_run`), paired by seed (same split, 
   baseline      the supervised network alone (Fig. 5's baseline)
   cct           CCT as the paper has it: Table 12's 30 auxiliary decoders, MSE, lambda_u = 30 ramped up over 10 %
   cct_auxsup    the same, the auxiliary decoders also trained on the labeled batch (`--aux-sup 1`, as SSL4MIS does)
+  cct_pointwise the same 30 decoders given only to the perturbations that change every cell of z (`--perturbations pointwise`:
+                2 I-VAT, 14 F-Noise, 14 DropOut), the perturbation set meant for a coarse feature grid
 Cells (`--groups`, any of):
   fitcheck      the baseline at n = 20 and n = 50: does it over-fit (labeled-set mIoU at least 10 points above val)?
-  screen        n = 20, the three arms, on `--seeds` (the screen that picks the regime and the variant)
-  confirm       n = 20, the three arms, on the seeds fixed in experiments/overfit.ipynb before the first run
+  screen        n = 20, the arms, on `--seeds` (the screen that picks the regime and the variant)
+  confirm       n = 20, the arms and the seeds fixed in experiments/overfit.ipynb before its first run
+                (`OVERFIT_CONFIRM_ARMS`, `OVERFIT_PLANNED` in experiments/analysis.py; `--seeds` may pick some of them)
 Cell names: n{n}_{arm}_{epochs}ep_seed{seed}. Each cell trains into `--runs/<cell>` (a finished cell is reused, a killed one
 resumes), several processes share the cells through claim files, and each finished cell is appended to `--out` as one
 JSON line with its configuration, mIoU, per-class IoU, the per-epoch diagnostics, seconds, command, machine and commit.
@@ -21,15 +24,20 @@ JSON line with its configuration, mIoU, per-class IoU, the per-epoch diagnostics
 Run from the project root, one process per core:
   OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.overfit --groups screen --seeds 100 101 &
   OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.overfit --groups screen --seeds 100 101
+  OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.overfit --groups confirm &      # the pre-registered confirmation
+  OMP_NUM_THREADS=1 .venv/bin/python -m benchmarks.overfit --groups confirm
+Print what the records say (the over-fit check, the screen, head lag, the confirmation's test, interval and per-class gaps):
+  .venv/bin/python -m benchmarks.overfit --report
 """
 if __name__ == '__main__' and not __package__: raise SystemExit('run it from the repository root as: python -m benchmarks.overfit')
 import argparse, json, os, sys, time
 from pathlib import Path
 from benchmarks.records import machine, git_commit, recorded, append_record, claim_cell, add_camvid, camvid_dir
+from experiments.analysis import OVERFIT_PLANNED, OVERFIT_CONFIRM_ARMS, overfit_records, overfit_report
 
 REGIME = dict(size=(96, 128), arch='resnet18', z_channels=128, bs=8, epochs=24, recipe='fastai', diagnose=True)
 ARMS = {'baseline': ('baseline', {}), 'cct': ('cct', dict(perturbations='cct')),
-        'cct_auxsup': ('cct', dict(perturbations='cct', aux_sup=1.0))}
+        'cct_auxsup': ('cct', dict(perturbations='cct', aux_sup=1.0)), 'cct_pointwise': ('cct', dict(perturbations='pointwise'))}
 GROUPS = ('fitcheck', 'screen', 'confirm')
 OUT = 'benchmarks/results/overfit/overfit.jsonl'
 
@@ -38,13 +46,20 @@ def cells(groups, seeds, epochs:int=REGIME['epochs'], arms=tuple(ARMS)):
     out = []
     for g in groups:
         if g not in GROUPS: raise ValueError(f"--groups {g!r}: choose from {GROUPS}")
-        for s in seeds:
+        if g == 'confirm': check_confirmation(seeds, epochs)
+        for s in (seeds or OVERFIT_PLANNED) if g == 'confirm' else seeds:
             if g == 'fitcheck': out += [(f'n{n}_baseline_{epochs}ep_seed{s}', g, 'baseline', s, n) for n in (20, 50)]
-            else: out += [(f'n20_{arm}_{epochs}ep_seed{s}', g, arm, s, 20) for arm in arms]
+            else: out += [(f'n20_{arm}_{epochs}ep_seed{s}', g, arm, s, 20) for arm in arms if g != 'confirm' or arm in OVERFIT_CONFIRM_ARMS]
     seen, unique = set(), []
     for c in out:                       # the n = 20 baseline of fitcheck is the screen's: one cell
         if c[0] not in seen: seen.add(c[0]); unique.append(c)
     return unique
+
+def check_confirmation(seeds, epochs:int):
+    "Refuse a confirmation cell that was not pre-registered: a seed outside `OVERFIT_PLANNED`, or another budget than the regime's."
+    bad = sorted(set(seeds or ()) - set(OVERFIT_PLANNED))
+    if bad: raise ValueError(f"--seeds {bad}: the confirmation's seeds are fixed in advance ({OVERFIT_PLANNED.start}-{OVERFIT_PLANNED.stop - 1})")
+    if epochs != REGIME['epochs']: raise ValueError(f"--epochs {epochs}: the confirmation's budget is fixed in advance ({REGIME['epochs']} epochs)")
 
 def record(name, group, arm, seed, m:dict, how:str, run_dir:Path, t0:float) -> dict:
     "The JSON line of a finished cell."
@@ -72,13 +87,16 @@ def parse(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_camvid(ap)
     ap.add_argument('--groups', nargs='+', default=['screen'], help=f'any of {GROUPS}')
-    ap.add_argument('--seeds', type=int, nargs='+', required=True, help='the paired seeds')
+    ap.add_argument('--seeds', type=int, nargs='+', default=[], help='the paired seeds (the confirmation: some of its planned seeds; default all)')
     ap.add_argument('--arms', nargs='+', default=list(ARMS), help=f'of the screen and confirm groups, any of {list(ARMS)}')
     ap.add_argument('--epochs', type=int, default=REGIME['epochs'], help='passes over the unlabeled images')
     ap.add_argument('--runs', default='runs/overfit', help='folder of the run folders')
     ap.add_argument('--out', default=OUT, help='JSON-lines file the records are appended to')
     ap.add_argument('--dry-run', action='store_true', help='list the cells and what would happen to each')
+    ap.add_argument('--report', action='store_true', help='print what the records of --out say, and train nothing')
     a = ap.parse_args(argv)
+    if a.report: return a
+    if not a.seeds and set(a.groups) != {'confirm'}: ap.error(f"--seeds: needed for --groups {[g for g in a.groups if g != 'confirm']}")
     if not (camvid_dir(a.data_dir) / 'train').is_dir(): ap.error(f"--data-dir {a.data_dir}: no CamVid train/ folder there")
     bad = [x for x in a.arms if x not in ARMS]
     if bad: ap.error(f"--arms {bad}: choose from {list(ARMS)}")
@@ -90,6 +108,7 @@ def parse(argv=None):
 def main(argv=None):
     a = parse(argv)
     out = Path(a.out)
+    if a.report: return overfit_report(overfit_records(out))
     for name, group, arm, seed, n in a.cells:
         if name in recorded(out, 'overfit.py'): continue
         if a.dry_run: print(name, group, arm, seed, n); continue

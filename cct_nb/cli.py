@@ -53,7 +53,7 @@ def cct_nb_train(
     lr:Param(f"base learning rate (default: the recipe's, {RECIPE_LR}; the backbone at lr/{PAPER['backbone_div']:g} when pretrained, else lr)", float)=None,
     recipe:Param("fastai (Adam + one-cycle, the CPU default) or paper (SGD + poly, Table 12)", str)=None,
     seed:Param("seed of the split and of training (default 0)", int)=None,
-    perturbations:Param("auxiliary decoders: cct (Table 12) or e.g. vat:2,noise:6", str)=None,
+    perturbations:Param("auxiliary decoders: cct (Table 12), pointwise (ours: DropOut, F-Noise, I-VAT only; see lesson 06) or e.g. vat:2,noise:6", str)=None,
     unsup_loss:Param("consistency distance: mse, kl or js", str)=None,
     sup_loss:Param("supervised loss: ce or abce (cct and baseline; --compare's baseline keeps ce, as in the paper)", str)=None,
     conf_mask:Param("Conf-Mask threshold beta (e.g. 0.5); off by default", float)=None,

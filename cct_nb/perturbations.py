@@ -10,10 +10,10 @@ from .kernels import (plain, StackedDecoder, object_boxes, cutout_mask, frozen_c
                             grouped_softmax)
 
 # %% auto #0
-__all__ = ['PERTURBATIONS', 'PAPER_NAMES', 'CCT_PERTURBATIONS', 'prediction_at', 'Perturbation', 'feature_noise', 'FeatureNoise',
-           'channel_activity', 'feature_drop_mask', 'feature_drop', 'FeatureDrop', 'spatial_dropout', 'SpatialDropout',
-           'object_mask', 'ObjectMask', 'ContextMask', 'GuidedCutout', 'adversarial_noise', 'IntermediateVAT',
-           'parse_perturbations', 'make_perturbation', 'AuxiliaryDecoders']
+__all__ = ['PERTURBATIONS', 'PAPER_NAMES', 'CCT_PERTURBATIONS', 'PERTURBATION_SETS', 'prediction_at', 'Perturbation',
+           'feature_noise', 'FeatureNoise', 'channel_activity', 'feature_drop_mask', 'feature_drop', 'FeatureDrop',
+           'spatial_dropout', 'SpatialDropout', 'object_mask', 'ObjectMask', 'ContextMask', 'GuidedCutout',
+           'adversarial_noise', 'IntermediateVAT', 'parse_perturbations', 'make_perturbation', 'AuxiliaryDecoders']
 
 # %% ../nbs/lessons/06_perturbations.ipynb #fc02fc39
 def _rand(shape, like:torch.Tensor, generator=None, dtype=None):
@@ -220,10 +220,13 @@ PERTURBATIONS = {'vat': IntermediateVAT, 'drop': FeatureDrop, 'noise': FeatureNo
 PAPER_NAMES = {'vat': 'I-VAT', 'drop': 'F-Drop', 'noise': 'F-Noise', 'dropout': 'DropOut',
                'object': 'Obj-Msk', 'context': 'Con-Msk', 'cutout': 'G-Cutout'}
 CCT_PERTURBATIONS = {'vat': 2, 'drop': 6, 'noise': 6, 'dropout': 6, 'object': 2, 'context': 2, 'cutout': 6}
+PERTURBATION_SETS = {'cct': CCT_PERTURBATIONS,                                     # Table 12's 30 decoders
+                     'pointwise': {'vat': 2, 'noise': 14, 'dropout': 14}}          # ours: only those that change every cell of z
 
-def parse_perturbations(spec): # 'cct', 'vat:2,noise:6', 'noise', a dict {name: K} or None (= 'cct')
+def parse_perturbations(spec): # a name of `PERTURBATION_SETS`, 'vat:2,noise:6', 'noise', a dict {name: K} or None (= 'cct')
     "An ordered `{name: K}` from a specification; raises `ValueError` naming the bad entry."
-    if spec is None or (isinstance(spec, str) and spec.strip().lower() == 'cct'): return dict(CCT_PERTURBATIONS)
+    if spec is None: return dict(CCT_PERTURBATIONS)
+    if isinstance(spec, str) and spec.strip().lower() in PERTURBATION_SETS: return dict(PERTURBATION_SETS[spec.strip().lower()])
     if isinstance(spec, str):
         items = []
         for part in filter(None, (p.strip() for p in spec.split(','))):

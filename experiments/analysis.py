@@ -18,7 +18,9 @@ __all__ = ['RESULTS', 'ROOT', 'read_record',
            'REQUIRED', 'FIG5_ORDER', 'SINGLE', 'GRID_SEEDS', 'load_records', 'cell_label', 'summary', 'cell_text', 'results_table',
            'fig5_table', 'plot_fig5', 'matched', 'claims', 'paired_gaps', 'per_class_table',
            # the over-fit regime (issue 35)
-           'OVERFIT_RECORDS', 'overfit_records', 'overfit_pairs', 'fit_check', 'head_lag_table', 'plot_fit_curves',
+           'OVERFIT_RECORDS', 'OVERFIT_SCREEN_SEEDS', 'OVERFIT_CCT_ARMS', 'OVERFIT_PLANNED', 'OVERFIT_CONFIRM_ARMS', 'overfit_records', 'overfit_pairs', 'fit_check',
+           'head_lag_table', 'plot_fit_curves', 'overfit_class_gaps', 'overfit_confirmation', 'overfit_seeds_are_fresh', 'overfit_report',
+           'overfit_summary',
            # tests fixed in advance
            'fixed_test', 'paired_t_power', 'futility_at', 'probe_reading', 'gap_interval',
            'seeds_in', 'seeds_of_other_records', 'check_preregistered',
@@ -523,6 +525,10 @@ def learning_curve_points(f): # a `benchmarks/learning_curve.py` JSON
 # ---------------------------------------------------------------------------------------------------------------
 OVERFIT_RECORDS = 'overfit/overfit.jsonl'
 OVERFIT_FIELDS = ('cell', 'group', 'arm', 'seed', 'n_labeled', 'miou', 'per_class_iou', 'diagnostics', 'config', 'commit')
+OVERFIT_SCREEN_SEEDS = (100, 101)          # the screen's paired seeds
+OVERFIT_CCT_ARMS = ('cct', 'cct_auxsup', 'cct_pointwise')   # paper CCT and the variants the screen tried (benchmarks/overfit.py)
+OVERFIT_PLANNED = range(200, 210)         # the confirmation's seeds, fixed in experiments/overfit.ipynb before its first run
+OVERFIT_CONFIRM_ARMS = ('baseline', 'cct')   # the confirmation's arms, fixed with its seeds (the screen's reading picks them)
 
 def overfit_records(path=None) -> list: # a JSON-lines file of `benchmarks/overfit.py` (default: RESULTS/overfit.jsonl)
     "The records of the over-fit regime, each checked for its fields and for one record per cell."
@@ -578,7 +584,7 @@ def head_lag_table(recs:list, arm:str='cct') -> pd.DataFrame: # the CCT arm whos
                          'pixels changed by lag': a['lag_changed'], 'by the perturbation': a['perturbation_changed']})
     return pd.DataFrame(rows)
 
-def plot_fit_curves(recs:list, seed:int, arms=('baseline', 'cct', 'cct_auxsup'), ax=None): # one seed's runs of the regime
+def plot_fit_curves(recs:list, seed:int, arms=('baseline',) + OVERFIT_CCT_ARMS, ax=None): # one seed's runs of the regime
     "Labeled-set (dashed) and val (solid) mIoU per epoch of each arm of one seed."
     if ax is None: _, ax = plt.subplots(figsize=(7, 3.6))
     for i, arm in enumerate(arms):
@@ -589,6 +595,112 @@ def plot_fit_curves(recs:list, seed:int, arms=('baseline', 'cct', 'cct_auxsup'),
         ax.plot([x['epoch'] for x in d['labeled_miou']], [100 * x['miou'] for x in d['labeled_miou']], '--', color=f'C{i}', label=f'{arm}: labeled')
     ax.set(xlabel='epoch', ylabel='mIoU (%)', title=f'CamVid, 20 labeled, seed {seed}'); ax.legend(fontsize=7)
     return ax
+
+def overfit_class_gaps(recs:list, # `overfit_records`
+                       arm:str='cct', # the CCT arm
+                       group:str=None, # keep the seeds of one group (None: all)
+                       n_labeled:int=20) -> pd.DataFrame: # the cells compared
+    "`arm` − baseline IoU per class (seeds × classes, points), checked against each seed's mIoU gap."
+    keep = lambda r: r['n_labeled'] == n_labeled and (group is None or r['group'] == group)
+    by = {(r['arm'], r['seed']): r for r in recs if keep(r)}
+    rows = {s: {c: 100 * (r['per_class_iou'][c] - by[('baseline', s)]['per_class_iou'][c]) for c in r['per_class_iou']}
+            for (a, s), r in sorted(by.items(), key=lambda kv: kv[0][1]) if a == arm and ('baseline', s) in by}
+    gaps = pd.DataFrame(rows).T
+    if len(gaps):                                                                      # mIoU = the mean of the class IoUs
+        test_close(gaps.mean(axis=1).values, overfit_pairs(recs, arm, group, n_labeled)['gap'].loc[gaps.index].values, eps=1e-6)
+    return gaps
+
+def overfit_confirmation(recs:list, # `overfit_records`
+                         arm:str='cct', # the CCT arm tested against the baseline
+                         planned:range=OVERFIT_PLANNED) -> dict|None: # the seeds fixed in advance
+    "Print the pre-registered confirmation of `arm` at this look (the rule of `fixed_test`, the mean gap and its 95 % interval); its numbers."
+    t = overfit_pairs(recs, arm, group='confirm')
+    if len(t) and not set(t.index) <= set(planned): raise ValueError(f"confirmation seeds {sorted(set(t.index) - set(planned))} were not pre-registered")
+    print(f"{arm} against the baseline, the confirmation: {len(t)} of the {len(planned)} planned seeds paired")
+    if len(t) < 2: return None                                                       # a t-test needs two gaps
+    gaps = t['gap']
+    met = fixed_test(gaps, planned)
+    mean, lo, hi = gap_interval(gaps)
+    print(f"mean gap {mean:+.2f} points, 95 % interval [{lo:+.2f}, {hi:+.2f}]; CCT ahead on {(gaps > 0).sum()} of {len(gaps)} seeds")
+    return {'seeds': [int(s) for s in gaps.index], 'gaps': [float(g) for g in gaps], 'mean': mean, 'interval': (lo, hi), 'met': met,
+            'final': set(gaps.index) == set(planned)}
+
+def overfit_seeds_are_fresh(results:Path=RESULTS, planned:range=OVERFIT_PLANNED) -> bool: # the records folder; the seeds fixed in advance
+    "True when no record but the confirmation's own cells used any of the planned seeds (JSON records and every JSON-lines file)."
+    used = seeds_of_other_records(None, patterns=('*/*.json',), results=results)
+    for f in sorted(Path(results).glob('*/*.jsonl')):
+        lines = [json.loads(l) for l in f.read_text().splitlines() if l.strip()]
+        used |= seeds_in([r for r in lines if r.get('group') != 'confirm'])
+    return not (used & set(planned))
+
+def overfit_report(recs:list): # `overfit_records`
+    "Print the over-fit regime's screen and confirmation: the over-fit check, each arm's paired gaps, head lag, the test and the per-class gaps."
+    fc = fit_check(recs)
+    print('The over-fit check (baseline: labeled-set against val mIoU, points)'); print(fc.round(1).to_string() if len(fc) else '  no baseline run yet')
+    for arm in OVERFIT_CCT_ARMS:
+        t = overfit_pairs(recs, arm, group=None)
+        t = t.loc[[s for s in t.index if s in OVERFIT_SCREEN_SEEDS]]
+        print(f"\nThe screen, {arm} against the baseline (seeds {list(OVERFIT_SCREEN_SEEDS)})")
+        print(t.round(1).to_string() if len(t) else '  none yet')
+        if len(t): print(f"  mean gap {t['gap'].mean():+.1f} points")
+        hl = head_lag_table([r for r in recs if r['seed'] in OVERFIT_SCREEN_SEEDS], arm)
+        if len(hl): print(f"  head lag's share of L_u (mean over seeds): " + ', '.join(f"{w} {hl[hl.when == w]['lag share'].mean():.2f}" for w in ('start', 'middle', 'end')))
+    for arm in OVERFIT_CONFIRM_ARMS[1:]:
+        print()
+        c = overfit_confirmation(recs, arm)
+        t = overfit_pairs(recs, arm, group='confirm')
+        if len(t): print(t.round(1).to_string())
+        if c is not None:
+            g = overfit_class_gaps(recs, arm, group='confirm')
+            print('per-class gaps (points; mean over the seeds, and the seeds on which CCT is ahead)')
+            print(pd.DataFrame({'mean gap': g.mean(), 'ahead on': (g > 0).sum()}).round(1).to_string())
+
+def _curves(r:dict) -> dict: # an over-fit record with diagnostics
+    d = r['diagnostics']
+    return {'epochs': [x['epoch'] for x in d['val_miou']], 'val': [100 * x['miou'] for x in d['val_miou']],
+            'labeled': [100 * x['miou'] for x in d['labeled_miou']]}
+
+def overfit_summary(results:Path=RESULTS) -> dict|None: # the records folder
+    "summary.json's block of the over-fit regime: the over-fit check, the screen's gaps and head lag, one seed's curves, the confirmation so far."
+    recs = overfit_records(Path(results) / OVERFIT_RECORDS)
+    if not recs: return None
+    fc = fit_check(recs)
+    fit = {f'n{n}': {'seeds': [int(s) for s in g['seed']], 'val': list(g['val (end)']), 'labeled': list(g['labeled (end)']),
+                     'val_best': list(g['val (best)'])} for n, g in fc.groupby('n_labeled')}
+    screen, lag = {}, {}
+    for arm in OVERFIT_CCT_ARMS:
+        s = overfit_pairs([r for r in recs if r['group'] != 'confirm'], arm)
+        if len(s): screen[arm] = {'seeds': [int(x) for x in s.index], 'gaps': list(s['gap']), 'labeled': list(s['CCT labeled'])}
+        hl = head_lag_table([r for r in recs if r['group'] != 'confirm'], arm)
+        if len(hl): lag[arm] = {w: float(hl[hl.when == w]['lag share'].mean()) for w in ('start', 'middle', 'end')}
+    with_all = [s for s in OVERFIT_SCREEN_SEEDS if all(any(r['seed'] == s and r['arm'] == a and r['n_labeled'] == 20 for r in recs) for a in ('baseline', 'cct'))]
+    one = {r['arm']: r for r in recs if with_all and r['seed'] == with_all[0] and r['n_labeled'] == 20}
+    curves = {'seed': with_all[0], 'arms': {a: _curves(one[a]) for a in ('baseline',) + OVERFIT_CCT_ARMS if a in one}} if with_all else None
+    conf = {}
+    for arm in OVERFIT_CONFIRM_ARMS[1:]:
+        c = overfit_pairs(recs, arm, group='confirm')
+        conf[arm] = {'seeds': [int(x) for x in c.index], 'gaps': list(c['gap']) if len(c) else []}
+    return {'regime': 'CamVid, 20 labeled + 347 unlabeled images at 96×128, ResNet-18 from random weights, z 128 channels, batch 8, '
+                      'fastai recipe (lr 3e-3), 24 epochs (1,032 iterations), val mIoU on 101 images',
+            'fit_check': fit, 'screen': screen, 'head_lag_share': lag, 'curves': curves,
+            'confirmation': {'planned': list(OVERFIT_PLANNED), 'arms': list(OVERFIT_CONFIRM_ARMS), 'test': 'mean gap > 0 and two-sided paired t-test p < 0.05 '
+                             'once all planned seeds are in (an interim look: p < 0.001)', 'pairs': conf},
+            'records': [OVERFIT_RECORDS]}
+
+def _check_overfit(o): # summary.json's 'overfit' block
+    _need(isinstance(o, dict), 'overfit', 'an object')
+    for k in ('regime', 'fit_check', 'screen', 'head_lag_share', 'curves', 'confirmation', 'records'): _need(k in o, f'overfit.{k}', 'missing')
+    for n, f in o['fit_check'].items():
+        _need(len(f['seeds']) == len(f['val']) == len(f['labeled']) and all(_is_num(x) for x in f['val'] + f['labeled']), f'overfit.fit_check.{n}', 'one val and labeled mIoU per seed')
+    for where, pairs in (('screen', o['screen']), ('confirmation.pairs', o['confirmation']['pairs'])):
+        for a, s in pairs.items():
+            _need(len(s['seeds']) == len(s['gaps']) and all(_is_num(x) for x in s['gaps']), f'overfit.{where}.{a}', 'one gap per seed')
+    _need(set(o['confirmation']['pairs']) <= set(o['confirmation']['arms']), 'overfit.confirmation.pairs', 'arms of the confirmation only')
+    for a, s in o['confirmation']['pairs'].items():
+        _need(set(s['seeds']) <= set(o['confirmation']['planned']), f'overfit.confirmation.pairs.{a}', 'planned seeds only')
+    if o['curves']:
+        for a, c in o['curves']['arms'].items():
+            _need(len(c['epochs']) == len(c['val']) == len(c['labeled']), f'overfit.curves.{a}', 'one val and labeled mIoU per epoch')
 
 # ---------------------------------------------------------------------------------------------------------------
 # experiments/summary.json: what the course's results lesson reads
@@ -783,7 +895,7 @@ def build_summary(results:Path=RESULTS) -> dict: # the records folder
             'tables5_6': {'seeds': list(GRID_SEEDS), 'rows': fig5_rows(grid, ('Baseline', 'CCT full', 'CCT KL', 'CCT JS', 'CCT full + Conf-Mask', 'CCT full + P-Wise'), ns=[50])},
             'claims': claims_summary(grid),
             'per_class_camvid50': per_class_summary(fresh, g, pc), 'per_class_camvid50_seeds': [int(s) for s in g.index],
-            'learning_curve': learning_curve_summary(results), 'cluster': cluster_summary(results)}
+            'learning_curve': learning_curve_summary(results), 'cluster': cluster_summary(results), 'overfit': overfit_summary(results)}
 
 def _need(ok, where:str, what:str): # a condition, the field's path, what is wrong
     if not ok: raise ValueError(f"summary.json: {where}: {what}")
@@ -856,6 +968,7 @@ def check_summary(d:dict) -> dict: # the content of summary.json
     for ds in ('scenes', 'camvid'):
         m = d['cluster'].get(ds) if isinstance(d['cluster'], dict) else None
         _need(isinstance(m, dict) and m and all(_is_num(a) and 0 <= a <= 1 for a in m.values()), f'cluster.{ds}', '{map name: AUC between 0 and 1}')
+    if d.get('overfit') is not None: _check_overfit(d['overfit'])
     return d
 
 def write_summary(path, # where to write it (experiments/summary.json)

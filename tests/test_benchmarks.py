@@ -258,3 +258,28 @@ def test_consistency_weights_refuses_to_overwrite_a_result(tmp_path, monkeypatch
     monkeypatch.setattr(sys, 'argv', ['consistency_weights.py', '--steps', '0', '--out', str(tmp_path / 'new.json')])
     with pytest.raises(SystemExit): cw.main()
     assert not (tmp_path / 'new.json').exists()
+
+# ------------------------------------------------------------------------------------------------ the over-fit regime (issue 35)
+def test_overfit_cells_name_each_cell_once_and_fix_the_confirmation_in_advance():
+    from benchmarks import overfit
+    from experiments.analysis import OVERFIT_PLANNED, OVERFIT_CONFIRM_ARMS
+    cs = overfit.cells(['screen', 'fitcheck'], [7])
+    assert [c[0] for c in cs] == ['n20_baseline_24ep_seed7', 'n20_cct_24ep_seed7', 'n20_cct_auxsup_24ep_seed7', 'n20_cct_pointwise_24ep_seed7',
+                                  'n50_baseline_24ep_seed7']
+    assert [c[1] for c in cs] == ['screen'] * 4 + ['fitcheck']          # the n = 20 baseline of fitcheck is the screen's
+    assert [c[0] for c in overfit.cells(['screen'], [7], arms=('cct_pointwise',))] == ['n20_cct_pointwise_24ep_seed7']
+    assert overfit.ARMS['cct_pointwise'][1]['perturbations'] == 'pointwise'
+    cf = overfit.cells(['confirm'], [])                                    # no --seeds: every planned seed, the planned arms only
+    assert [c[3] for c in cf] == [s for s in OVERFIT_PLANNED for _ in OVERFIT_CONFIRM_ARMS]
+    assert [c[2] for c in cf[:len(OVERFIT_CONFIRM_ARMS)]] == list(OVERFIT_CONFIRM_ARMS) and {c[1] for c in cf} == {'confirm'}
+    assert [c[3] for c in overfit.cells(['confirm'], [OVERFIT_PLANNED[1]])] == [OVERFIT_PLANNED[1]] * len(OVERFIT_CONFIRM_ARMS)
+    with pytest.raises(ValueError, match='fixed in advance'): overfit.cells(['confirm'], [100])
+    with pytest.raises(ValueError, match='24 epochs'): overfit.cells(['confirm'], [], epochs=12)
+    with pytest.raises(ValueError, match='nope'): overfit.cells(['nope'], [1])
+
+def test_overfit_parse_and_report_read_the_records_without_data(tmp_path, capsys):
+    from benchmarks import overfit
+    with pytest.raises(SystemExit): overfit.parse(['--groups', 'screen', '--data-dir', str(tmp_path)])   # no CamVid there
+    out = tmp_path / 'o.jsonl'; out.write_text('')
+    overfit.main(['--report', '--out', str(out)])                           # no records: says so, trains nothing
+    assert 'no baseline run yet' in capsys.readouterr().out

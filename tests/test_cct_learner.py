@@ -103,3 +103,20 @@ def test_aux_sup_tiny_run(scenes):
     with learn.no_bar(), learn.no_logging(): learn.fit_seg(1)
     assert all(math.isfinite(v) for v in learn.recorder.hps['L_s']) and all(math.isfinite(float(v)) for v in learn.recorder.losses)
     assert any(not torch.equal(a, p) for a, p in zip(before, learn.model.aux.parameters()))
+
+def test_pointwise_set_trains_the_encoder_through_30_cellwise_decoders(scenes):
+    "--perturbations pointwise: 30 auxiliary decoders, only DropOut, F-Noise and I-VAT; L_u reaches the encoder, never g; a tiny fit moves them."
+    torch.manual_seed(0)
+    m = cct_model(DATASETS['scenes'], 'resnet18', z_channels=32, perturbations='pointwise').train()
+    assert m.aux.spec == {'vat': 2, 'noise': 14, 'dropout': 14} and sum(m.aux.spec.values()) == 30
+    loss = CCTLoss(7); loss.w_u = 30.
+    loss(m(torch.randn(2, 3, 32, 48), torch.randn(2, 3, 32, 48)), torch.full((2, 32, 48), 255)).backward()   # L_s = 0: L = w_u L_u
+    assert all(p.grad is None or p.grad.abs().sum() == 0 for p in m.decoder.parameters())
+    assert sum(p.grad.abs().sum() for p in m.encoder.parameters() if p.grad is not None) > 0
+    set_seed(0)
+    learn = cct_learner(segmentation_dls('scenes', scenes, n_labeled=8, bs=4, seed=0), 'resnet18', z_channels=16,
+                        perturbations='pointwise', path=tempfile.mkdtemp())
+    before = [p.detach().clone() for p in learn.model.aux.parameters()]
+    with learn.no_bar(), learn.no_logging(): learn.fit_seg(1)
+    assert all(math.isfinite(v) for v in learn.recorder.hps['L_u'][1:]) and all(math.isfinite(float(v)) for v in learn.recorder.losses)
+    assert any(not torch.equal(a, p) for a, p in zip(before, learn.model.aux.parameters()))

@@ -207,6 +207,15 @@ def test_summary_gaps_are_the_records(committed):
     assert by['scenes-warm16-16ep-confirm']['gaps'] == pytest.approx([100 * r['gap'] for r in rec['runs']])
     assert by['scenes-warm16-16ep-confirm']['seeds'] == [r['seed'] for r in rec['runs']]
 
+def test_summary_overfit_block_is_the_records(committed):
+    o, recs = committed['overfit'], A.overfit_records()
+    for arm, s in o['screen'].items():                                         # the screen's seeds are fixed: later records cannot change them
+        t = A.overfit_pairs([r for r in recs if r['seed'] in s['seeds']], arm)
+        assert s['gaps'] == pytest.approx(list(t['gap'])) and s['seeds'] == [int(x) for x in t.index]
+    fc = A.fit_check([r for r in recs if r['seed'] in o['fit_check']['n20']['seeds']])
+    assert o['fit_check']['n20']['labeled'] == pytest.approx(list(fc[fc.n_labeled == 20]['labeled (end)']))
+    assert o['confirmation']['planned'] == list(A.OVERFIT_PLANNED) and o['confirmation']['arms'] == list(A.OVERFIT_CONFIRM_ARMS)
+
 def _broken(d, how):
     d = copy.deepcopy(d); how(d); return d
 
@@ -223,6 +232,65 @@ def _broken(d, how):
     (lambda d: d.update(format='cct_nb-summary/0'), r'format'),
     (lambda d: d['cluster']['scenes'].update(input=1.5), r'cluster\.scenes'),
     (lambda d: d['fig5']['rows']['Baseline']['50'].pop(), r'fig5\.rows\.Baseline\.50'),
+    (lambda d: d['overfit']['screen']['cct']['gaps'].pop(), r'overfit\.screen\.cct: one gap per seed'),
+    (lambda d: d['overfit']['fit_check']['n20']['val'].pop(), r'overfit\.fit_check\.n20'),
+    (lambda d: d['overfit']['confirmation']['pairs'].update(vat={'seeds': [], 'gaps': []}), r'overfit\.confirmation\.pairs: arms'),
+    (lambda d: d['overfit']['confirmation']['pairs']['cct'].update(seeds=[5], gaps=[1.]), r'overfit\.confirmation\.pairs\.cct: planned'),
 ])
 def test_check_summary_rejects_corrupted_copies(committed, how, field):
     with pytest.raises(ValueError, match=field): A.check_summary(_broken(committed, how))
+
+# ------------------------------------------------------------------------------------------------ the over-fit regime (issue 35)
+_CLASSES = ('sky', 'road', 'car')
+def _ofrec(arm, seed, ious, group='confirm', n=20, lab=(0.9,), val=(0.3,)):
+    d = {'labeled_miou': [{'epoch': i, 'miou': m} for i, m in enumerate(lab)], 'val_miou': [{'epoch': i, 'miou': m} for i, m in enumerate(val)]}
+    if arm != 'baseline':
+        d['head_lag'] = [{'epoch': i, 'all': {'total': 1., 'lag': s, 'perturbation': .1, 'lag_share': s, 'perturbation_share': .1,
+                                              'lag_changed': .2, 'perturbation_changed': .05}} for i, s in enumerate((1., .7, .5))]
+    return {'cell': f'n{n}_{arm}_24ep_seed{seed}', 'group': group, 'arm': arm, 'seed': seed, 'n_labeled': n, 'miou': float(np.mean(ious)),
+            'per_class_iou': dict(zip(_CLASSES, ious)), 'diagnostics': d, 'config': {'epochs': 24}, 'commit': 'x', 'train_seconds': 60.}
+
+def _ofrecs(gaps, seeds):
+    rng = np.random.default_rng(0)
+    out = []
+    for s, g in zip(seeds, gaps):
+        b = rng.uniform(.2, .6, 3)
+        out += [_ofrec('baseline', s, b), _ofrec('cct', s, b + np.array([3 * g, 0, 0]) / 100)]   # the whole gap on 'sky'
+    return out
+
+def test_overfit_pairs_class_gaps_and_fit_check():
+    recs = _ofrecs([2., -1., 4.], [200, 201, 202])
+    t = A.overfit_pairs(recs, 'cct', group='confirm')
+    np.testing.assert_allclose(t['gap'].values, [2., -1., 4.], atol=1e-9)
+    g = A.overfit_class_gaps(recs, 'cct', group='confirm')
+    np.testing.assert_allclose(g['sky'].values, [6., -3., 12.], atol=1e-9); np.testing.assert_allclose(g[['road', 'car']].values, 0, atol=1e-9)
+    fc = A.fit_check(recs + [_ofrec('baseline', 300, [.3] * 3, 'fitcheck', 50, lab=(.5, .38), val=(.3, .32))])
+    assert fc['over-fits'].tolist() == [True] * 3 + [False]                 # 60 points over val; then only 6
+    assert fc.loc['n50_baseline_24ep_seed300', 'best val epoch'] == 1
+    hl = A.head_lag_table(recs, 'cct')
+    assert hl['lag share'].tolist() == [1., .7, .5] * 3 and hl['when'].tolist()[:3] == ['start', 'middle', 'end']
+
+def test_overfit_confirmation_applies_the_rule_fixed_in_advance(capsys):
+    seeds = list(A.OVERFIT_PLANNED)
+    assert A.overfit_confirmation(_ofrecs([3.], seeds[:1])) is None        # one paired seed: no test yet
+    c = A.overfit_confirmation(_ofrecs(EX.values, seeds))                   # all in, clearly ahead
+    assert c['final'] and c['met'] and c['seeds'] == seeds
+    assert c['interval'][0] < c['mean'] < c['interval'][1] and c['mean'] == pytest.approx(EX.mean())
+    c = A.overfit_confirmation(_ofrecs(EX.values[:4], seeds[:4]))           # an interim look: only at p < 0.001
+    assert not c['final'] and not c['met']
+    assert 'interim look at 4 of the 10' in capsys.readouterr().out
+    with pytest.raises(ValueError, match='not pre-registered'): A.overfit_confirmation(_ofrecs([1., 2.], [5, 6]))
+
+def test_overfit_report_prints_every_part(capsys):
+    recs = _ofrecs(EX.values[:3], list(A.OVERFIT_PLANNED)[:3]) + [dict(r, group='screen') for r in _ofrecs([1.], [100])]
+    A.overfit_report(recs)
+    out = capsys.readouterr().out
+    for part in ('The over-fit check', 'The screen, cct against', "head lag's share", '3 of the 10 planned seeds', 'per-class gaps', 'mean gap'):
+        assert part in out, part
+
+def test_the_confirmation_seeds_are_fresh(tmp_path):
+    assert A.overfit_seeds_are_fresh()                                      # the committed records: no other experiment used seeds 200-209
+    (tmp_path / 'x').mkdir(); (tmp_path / 'x' / 'o.jsonl').write_text(json.dumps({'group': 'screen', 'seed': 203}) + '\n')
+    assert not A.overfit_seeds_are_fresh(tmp_path)
+    (tmp_path / 'x' / 'o.jsonl').write_text(json.dumps({'group': 'confirm', 'seed': 203}) + '\n')
+    assert A.overfit_seeds_are_fresh(tmp_path)
