@@ -249,3 +249,14 @@ def test_real_cli_nan_loss_truncated_image_bad_checkpoint(scenes, ckpt, tmp_path
     assert not (tmp_path / 'nan' / 'model.pth').exists()
     assert c2 == 2 and f'{victim.name}: cannot read image' in e2 and 'Traceback' not in e2, e2[-2000:]
     assert c3 == 2 and 'classes5.pth: its weights do not fit' in e3 and 'Traceback' not in e3, e3[-2000:]
+
+def test_perturbation_specs_named_sets_and_errors():
+    "parse_perturbations (lesson 06): the named sets, a dict, and a bad entry named in the error."
+    from cct_nb.perturbations import parse_perturbations, make_perturbation, CCT_PERTURBATIONS, PERTURBATION_SETS
+    from cct_nb.scenes import SCENE_STUFF
+    assert parse_perturbations('cct') == CCT_PERTURBATIONS and parse_perturbations({'drop': 4, 'vat': 0}) == {'drop': 4}
+    assert parse_perturbations(' Pointwise ') == {'vat': 2, 'noise': 14, 'dropout': 14} and sum(PERTURBATION_SETS['pointwise'].values()) == 30
+    with pytest.raises(ValueError, match="'vat:two'"): parse_perturbations('vat:two')
+    with pytest.raises(ValueError, match='no auxiliary decoder'): parse_perturbations('vat:0')
+    with pytest.raises(ValueError, match="'pointwize'"): parse_perturbations('pointwize')
+    assert make_perturbation('cutout', SCENE_STUFF, area=0.2, p=0.9).area == 0.2
