@@ -542,17 +542,19 @@ def overfit_records(path=None) -> list: # a JSON-lines file of `benchmarks/overf
     if len(set(cells)) != len(cells): raise ValueError(f"{path}: a cell recorded twice: {sorted(c for c in set(cells) if cells.count(c) > 1)}")
     return recs
 
+def _overfit_paired(recs:list, arm:str, group:str=None, n_labeled:int=20, epochs:int=None) -> list:
+    "(seed, `arm`'s record, the baseline's record) of every seed that has both, in seed order."
+    keep = lambda r: r['n_labeled'] == n_labeled and (epochs is None or r['config']['epochs'] == epochs) and (group is None or r['group'] == group)
+    by = {(r['arm'], r['seed']): r for r in recs if keep(r)}
+    return [(s, r, by[('baseline', s)]) for (a, s), r in sorted(by.items(), key=lambda kv: kv[0][1]) if a == arm and ('baseline', s) in by]
+
 def overfit_pairs(recs:list, # `overfit_records`
                   arm:str, # the CCT arm ('cct' or 'cct_auxsup')
                   group:str=None, # keep the seeds of one group (None: all)
                   n_labeled:int=20, epochs:int=None) -> pd.DataFrame: # the cells compared
     "One row per seed that has both `arm` and the baseline: both mIoUs and the gap (points), their labeled-set mIoU at the end."
-    keep = lambda r: r['n_labeled'] == n_labeled and (epochs is None or r['config']['epochs'] == epochs) and (group is None or r['group'] == group)
-    by = {(r['arm'], r['seed']): r for r in recs if keep(r)}
     rows = []
-    for (a, s), r in sorted(by.items(), key=lambda kv: kv[0][1]):
-        b = by.get(('baseline', s))
-        if a != arm or b is None: continue
+    for s, r, b in _overfit_paired(recs, arm, group, n_labeled, epochs):
         lab = lambda x: 100 * x['diagnostics']['labeled_miou'][-1]['miou'] if x.get('diagnostics') and x['diagnostics'].get('labeled_miou') else np.nan
         rows.append({'seed': s, 'CCT': 100 * r['miou'], 'baseline': 100 * b['miou'], 'gap': 100 * (r['miou'] - b['miou']),
                      'CCT labeled': lab(r), 'baseline labeled': lab(b), 'CCT (min)': r['train_seconds'] / 60, 'baseline (min)': b['train_seconds'] / 60})
@@ -601,10 +603,7 @@ def overfit_class_gaps(recs:list, # `overfit_records`
                        group:str=None, # keep the seeds of one group (None: all)
                        n_labeled:int=20) -> pd.DataFrame: # the cells compared
     "`arm` − baseline IoU per class (seeds × classes, points), checked against each seed's mIoU gap."
-    keep = lambda r: r['n_labeled'] == n_labeled and (group is None or r['group'] == group)
-    by = {(r['arm'], r['seed']): r for r in recs if keep(r)}
-    rows = {s: {c: 100 * (r['per_class_iou'][c] - by[('baseline', s)]['per_class_iou'][c]) for c in r['per_class_iou']}
-            for (a, s), r in sorted(by.items(), key=lambda kv: kv[0][1]) if a == arm and ('baseline', s) in by}
+    rows = {s: {c: 100 * (r['per_class_iou'][c] - b['per_class_iou'][c]) for c in r['per_class_iou']} for s, r, b in _overfit_paired(recs, arm, group, n_labeled)}
     gaps = pd.DataFrame(rows).T
     if len(gaps):                                                                      # mIoU = the mean of the class IoUs
         test_close(gaps.mean(axis=1).values, overfit_pairs(recs, arm, group, n_labeled)['gap'].loc[gaps.index].values, eps=1e-6)

@@ -279,7 +279,10 @@ def test_overfit_cells_name_each_cell_once_and_fix_the_confirmation_in_advance()
 
 def test_overfit_parse_and_report_read_the_records_without_data(tmp_path, capsys):
     from benchmarks import overfit
-    with pytest.raises(SystemExit): overfit.parse(['--groups', 'screen', '--data-dir', str(tmp_path)])   # no CamVid there
+    with pytest.raises(SystemExit): overfit.parse(['--groups', 'screen', '--seeds', '1', '--data-dir', str(tmp_path)])   # no CamVid there
+    assert f'--data-dir {tmp_path}: no CamVid train/ folder' in capsys.readouterr().err
+    with pytest.raises(SystemExit): overfit.parse(['--groups', 'screen'])                                 # a screen needs its seeds
+    assert '--seeds: needed' in capsys.readouterr().err
     out = tmp_path / 'o.jsonl'; out.write_text('')
     overfit.main(['--report', '--out', str(out)])                           # no records: says so, trains nothing
     assert 'no baseline run yet' in capsys.readouterr().out
