@@ -1,6 +1,6 @@
 """Issue 35: CCT where the method should show its gain, a CPU regime in which the supervised baseline over-fits its few labels.
 
-The regime (`REGIME`): CamVid (96x128), ResNet-18 from random weights, z with 128 channels, batch 8, fastai's recipe
+The regime (`REGIME`, the run preset `camvid-overfit` of reference/config: `cct_nb_train --preset camvid-overfit`): CamVid (96x128), ResNet-18 from random weights, z with 128 channels, batch 8, fastai's recipe
 (Adam, one-cycle, lr 3e-3), `--epochs` 24 passes over the unlabeled images (1,032 iterations at n = 20), every run with
 `--diagnose`: per epoch the mIoU on its own labeled images and on val, and for CCT how much of L_u is the auxiliary
 decoders' lag behind the main decoder (nbs/reference/diagnostics.ipynb). Scored on CamVid's 101 val images (one video
@@ -34,8 +34,9 @@ import argparse, json, os, sys, time
 from pathlib import Path
 from benchmarks.records import machine, git_commit, recorded, append_record, claim_cell, add_camvid, camvid_dir
 from experiments.analysis import OVERFIT_PLANNED, OVERFIT_CONFIRM_ARMS, overfit_records, overfit_report
+from cct_nb.config import run_preset
 
-REGIME = dict(size=(96, 128), arch='resnet18', z_channels=128, bs=8, epochs=24, recipe='fastai', diagnose=True)
+DATASET, REGIME = run_preset('camvid-overfit')   # n = 20, 96x128, ResNet-18, z 128, batch 8, fastai, 24 epochs, --diagnose
 ARMS = {'baseline': ('baseline', {}), 'cct': ('cct', dict(perturbations='cct')),
         'cct_auxsup': ('cct', dict(perturbations='cct', aux_sup=1.0)), 'cct_pointwise': ('cct', dict(perturbations='pointwise'))}
 GROUPS = ('fitcheck', 'screen', 'confirm')
@@ -78,8 +79,8 @@ def run_cell(name, group, arm, seed, n, a) -> dict:
     if (run_dir / 'metrics.json').is_file(): m, how = json.loads((run_dir / 'metrics.json').read_text()), 'reused'
     elif (run_dir / TRAIN_STATE).is_file(): m, how = resume_run(run_dir, quiet=True), 'resumed'
     else:
-        m = train_run(run_dir, method, 'camvid', a.data_dir, overwrite=True, quiet=True, seed=seed, n_labeled=n,
-                      **(REGIME | {'epochs': a.epochs} | opts))
+        m = train_run(run_dir, method, DATASET, a.data_dir, overwrite=True, quiet=True, seed=seed,
+                      **(REGIME | {'n_labeled': n, 'epochs': a.epochs} | opts))
         how = 'trained'
     return record(name, group, arm, seed, m, how, run_dir, t0)
 

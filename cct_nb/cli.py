@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 import torch
 from fastcore.script import call_parse, Param, store_true
-from .config import PAPER, RECIPE_LR, METHOD_DEFAULTS, OPTION_NAMES
+from .config import PAPER, RECIPE_LR, METHOD_DEFAULTS, OPTION_NAMES, RUN_PRESETS, run_preset
 from .learner import NonFiniteLossError
 from .metrics import format_iou_table
 from .run import train_run, resume_run, eval_run
@@ -39,6 +39,7 @@ def _run_options(flags:dict): # the flags of `cct_nb_train` by name
 @call_parse
 def cct_nb_train(
     dataset:Param("scenes (embedded, default), camvid, voc, cityscapes or sunrgbd", str)=None,
+    preset:Param(f"a named configuration of a whole run ({', '.join(RUN_PRESETS)}: reference/config); flags given beside it win", str)=None,
     data_dir:Param("dataset folder (not needed for scenes)", str)=None,
     method:Param("cct (default), baseline, mean-teacher or vat", str)=None,
     n_labeled:Param("number of labeled images n (the rest of train is unlabeled)", int)=None,
@@ -84,6 +85,11 @@ def cct_nb_train(
     quiet:Param("no progress bars", store_true)=False):
     "Train CCT (or the supervised baseline) and write metrics.json, model.pth, the split and predictions.png into --out."
     options = _run_options(locals())
+    if preset is not None:    # a run preset: its dataset and options, under the flags given
+        if domains is not None or resume is not None:
+            print("error: --preset names a whole run: not with --domains, nor with --resume (a resumed run keeps its own configuration)", file=sys.stderr); sys.exit(2)
+        dataset, given = _cli_errors(run_preset, preset, dataset)
+        options |= {k: v for k, v in given.items() if options.get(k) is None}
     if split_dir is not None: options['split_files'] = (Path(split_dir) / 'labeled.txt', Path(split_dir) / 'unlabeled.txt')
     if domains is not None:   # §3.4: the multi-domain run
         options['method'] = options['method'] or 'cct'

@@ -3,6 +3,7 @@ import json, statistics, sys
 from pathlib import Path
 import pytest
 
+from conftest import ROOT
 from benchmarks import cct_vs_baseline, camvid   # the repository root is on pytest's path (pytest.ini)
 
 def _record(seeds, gaps, config=None):
@@ -276,6 +277,19 @@ def test_overfit_cells_name_each_cell_once_and_fix_the_confirmation_in_advance()
     with pytest.raises(ValueError, match='fixed in advance'): overfit.cells(['confirm'], [100])
     with pytest.raises(ValueError, match='24 epochs'): overfit.cells(['confirm'], [], epochs=12)
     with pytest.raises(ValueError, match='nope'): overfit.cells(['nope'], [1])
+
+def test_overfit_regime_is_the_preset_and_the_records_trained_it():
+    "The benchmark trains `--preset camvid-overfit` (reference/config), and every committed record of the regime trained exactly that."
+    from benchmarks import overfit
+    from cct_nb.config import RUN_PRESETS
+    assert (overfit.DATASET, overfit.REGIME) == ('camvid', {k: v for k, v in RUN_PRESETS['camvid-overfit'].items() if k != 'dataset'})
+    recs = [json.loads(l) for l in (ROOT / overfit.OUT).read_text().splitlines() if l.strip()]
+    assert {r['group'] for r in recs} >= {'fitcheck', 'screen'}
+    for r in recs:
+        want = {k: (list(v) if isinstance(v, tuple) else v) for k, v in overfit.REGIME.items()} | {'n_labeled': r['n_labeled']}
+        assert {k: r['config'][k] for k in want} == want, r['cell']
+        assert r['config']['method'] == overfit.ARMS[r['arm']][0] and r['config']['seed'] == r['seed']
+        assert all(r['config'][k] == v for k, v in overfit.ARMS[r['arm']][1].items()), r['cell']
 
 def test_overfit_parse_and_report_read_the_records_without_data(tmp_path, capsys):
     from benchmarks import overfit

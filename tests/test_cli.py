@@ -2,6 +2,7 @@
 import json, subprocess, sys
 from pathlib import Path
 from conftest import BIN
+from cct_nb.data import write_fixture
 
 def run(*args, cwd=None):
     return subprocess.run([str(BIN / args[0]), *args[1:]], capture_output=True, text=True, cwd=cwd, timeout=600)
@@ -47,3 +48,38 @@ def test_train_then_eval_round_trip_and_no_overwrite(tmp_path):
     r3 = run('cct_nb_train', '--method', 'baseline', '--n-labeled', '8', '--epochs', '1', '--out', str(out), '--quiet')
     assert r3.returncode == 2 and '--overwrite' in r3.stderr
     assert (out / 'metrics.json').read_text() == before          # nothing was overwritten
+
+def test_preset_trains_its_regime_and_flags_beside_it_win(tmp_path):
+    "`--preset camvid-overfit` on a tiny CamVid-shaped folder: the preset's options reach run.json (both arms of --compare), the flags given win."
+    import numpy as np
+    from PIL import Image
+    from cct_nb.config import run_preset
+    root = write_fixture('camvid', tmp_path / 'cv', n=12, size=(16, 16))
+    for f in root.glob('*annot/*.png'): Image.fromarray(np.asarray(Image.open(f)) % 11).save(f)   # no void pixels
+    out = tmp_path / 'run'
+    r = run('cct_nb_train', '--preset', 'camvid-overfit', '--data-dir', str(root), '--n-labeled', '4', '--epochs', '1', '--size', '16,16',
+            '--z-channels', '16', '--perturbations', 'noise:1,drop:1', '--seed', '3', '--compare', '--out', str(out), '--quiet')
+    assert r.returncode == 0, r.stderr[-2000:]
+    _, regime = run_preset('camvid-overfit')
+    given = dict(n_labeled=4, epochs=1, size=[16, 16], z_channels=16, seed=3)
+    for arm in (out, out / 'baseline'):
+        run_json = json.loads((arm / 'run.json').read_text())
+        assert run_json['dataset'] == 'camvid'
+        cfg = run_json['config']
+        for k, v in regime.items(): assert cfg[k] == given.get(k, list(v) if isinstance(v, tuple) else v), (arm, k, cfg[k])
+        for k, v in given.items(): assert cfg[k] == v, (arm, k)
+        d = json.loads((arm / 'metrics.json').read_text())['diagnostics']     # the preset's --diagnose: the labeled-set curve beside val's
+        assert [r['epoch'] for r in d['labeled_miou']] == [1] == [r['epoch'] for r in d['val_miou']] and 0 <= d['labeled_miou'][0]['miou'] <= 1
+    assert (out / 'labeled.txt').read_text() == (out / 'baseline' / 'labeled.txt').read_text()   # the pair shares its split
+    assert 'CCT - baseline' in r.stdout
+
+def test_preset_refuses_what_it_cannot_be(tmp_path):
+    r = run('cct_nb_train', '--preset', 'camvid-gpu', '--out', str(tmp_path / 'o'), '--quiet')
+    assert r.returncode == 2 and "--preset 'camvid-gpu' unknown" in r.stderr and 'camvid-overfit' in r.stderr
+    r = run('cct_nb_train', '--preset', 'camvid-overfit', '--dataset', 'scenes', '--out', str(tmp_path / 'o'), '--quiet')
+    assert r.returncode == 2 and 'trains on camvid, not --dataset scenes' in r.stderr
+    r = run('cct_nb_train', '--preset', 'camvid-overfit', '--resume', str(tmp_path / 'o'), '--quiet')
+    assert r.returncode == 2 and 'not with --domains, nor with --resume' in r.stderr
+    r = run('cct_nb_train', '--preset', 'camvid-overfit', '--out', str(tmp_path / 'o'), '--quiet')
+    assert r.returncode == 2 and '--data-dir' in r.stderr and 'Traceback' not in r.stderr
+    assert not (tmp_path / 'o').exists()
