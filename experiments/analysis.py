@@ -238,12 +238,9 @@ def fixed_test(gaps:pd.Series, # the paired gap (points) of each seed run so far
                alpha:float=0.05, # the final test's level (two-sided paired t-test)
                alpha_interim:float=0.001) -> bool: # an interim look's level (Haybittle-Peto)
     "Print the decision fixed in advance at this look: the paired t-test, the rule, and whether the seeds still to run can still meet the final test. True when CCT is called ahead."
-    test_eq(set(gaps.index) <= set(planned), True)
-    final = set(gaps.index) == set(planned)                                        # the test decides when every planned seed is in ...
-    level = alpha if final else alpha_interim                                      # ... an interim look only at the stricter level
-    tt = stats.ttest_1samp(gaps, 0.)
-    met = bool(gaps.mean() > 0 and tt.pvalue < level)
-    print(f"paired t-test of the gap against 0: t = {tt.statistic:.2f}, two-sided p = {tt.pvalue:.3f}")
+    d = fixed_test_decision(gaps, planned, alpha, alpha_interim)
+    final, level, met = d['final'], d['level'], d['met']
+    print(f"paired t-test of the gap against 0: t = {d['t']:.2f}, two-sided p = {d['p']:.3f}")
     is_open = True                                                                 # can the seeds still to run change the final decision?
     if not final:
         m, xs = len(planned) - len(gaps), np.linspace(0, 100, 10001)              # each of them at the same gap x (a gap is at most 100 points)
@@ -260,6 +257,14 @@ def fixed_test(gaps:pd.Series, # the paired gap (points) of each seed run so far
               f"no result of the {m} seeds still to run can make the final test call CCT ahead: with each at the same gap x, the most favourable case, "
               f"the smallest p over 0 < x ≤ 100 points is {ps.min():.3f}")
     return met
+
+def fixed_test_decision(gaps:pd.Series, planned:range, alpha:float=0.05, alpha_interim:float=0.001) -> dict: # as `fixed_test`
+    "`fixed_test`'s decision without its printout: the t statistic, p, the level of this look, whether it is the final look, whether the rule is met."
+    test_eq(set(gaps.index) <= set(planned), True)
+    final = set(gaps.index) == set(planned)                                        # the test decides when every planned seed is in ...
+    level = alpha if final else alpha_interim                                      # ... an interim look only at the stricter level
+    tt = stats.ttest_1samp(gaps, 0.)
+    return {'t': float(tt.statistic), 'p': float(tt.pvalue), 'level': level, 'final': final, 'met': bool(gaps.mean() > 0 and tt.pvalue < level)}
 
 def paired_t_power(gap:float, # the true mean paired gap (points)
                    spread:float, # the true std of the gap over seeds (points)
@@ -659,6 +664,27 @@ def _curves(r:dict) -> dict: # an over-fit record with diagnostics
     return {'epochs': [x['epoch'] for x in d['val_miou']], 'val': [100 * x['miou'] for x in d['val_miou']],
             'labeled': [100 * x['miou'] for x in d['labeled_miou']]}
 
+def _mean_curves(rs:list) -> dict: # over-fit records of one arm, with the same epochs
+    "The per-epoch val and labeled-set mIoU averaged over the records, and each record's val curve."
+    cs = [_curves(r) for r in rs]
+    return {'epochs': cs[0]['epochs'], 'val': list(np.mean([c['val'] for c in cs], 0)), 'labeled': list(np.mean([c['labeled'] for c in cs], 0)),
+            'val_each': [c['val'] for c in cs]}
+
+def overfit_confirmation_block(recs:list, # `overfit_records`
+                               arm:str='cct', # the CCT arm tested against the baseline
+                               planned:range=OVERFIT_PLANNED) -> dict: # the seeds fixed in advance
+    "summary.json's confirmation of `arm` so far: seeds and gaps; from one pair on, both arms' mean curves and the mean per-class gaps; from two on, the interval and the pre-registered rule at this look."
+    c = overfit_pairs(recs, arm, group='confirm')
+    out = {'seeds': [int(x) for x in c.index], 'gaps': [float(g) for g in c['gap']] if len(c) else []}
+    if len(c):
+        pairs = _overfit_paired(recs, arm, 'confirm')
+        out['curves'] = {'baseline': _mean_curves([b for _, _, b in pairs]), arm: _mean_curves([r for _, r, _ in pairs])}
+        out['per_class'] = {k: float(v) for k, v in overfit_class_gaps(recs, arm, 'confirm').mean().items()}
+    if len(c) >= 2:
+        mean, lo, hi = gap_interval(c['gap'])
+        out |= {'mean': float(mean), 'interval': [float(lo), float(hi)]} | {k: v for k, v in fixed_test_decision(c['gap'], planned).items() if k != 't'}
+    return out
+
 def overfit_summary(results:Path=RESULTS) -> dict|None: # the records folder
     "summary.json's block of the over-fit regime: the over-fit check, the screen's gaps and head lag, one seed's curves, the confirmation so far."
     recs = overfit_records(Path(results) / OVERFIT_RECORDS)
@@ -675,10 +701,7 @@ def overfit_summary(results:Path=RESULTS) -> dict|None: # the records folder
     with_all = [s for s in OVERFIT_SCREEN_SEEDS if all(any(r['seed'] == s and r['arm'] == a and r['n_labeled'] == 20 for r in recs) for a in ('baseline', 'cct'))]
     one = {r['arm']: r for r in recs if with_all and r['seed'] == with_all[0] and r['n_labeled'] == 20}
     curves = {'seed': with_all[0], 'arms': {a: _curves(one[a]) for a in ('baseline',) + OVERFIT_CCT_ARMS if a in one}} if with_all else None
-    conf = {}
-    for arm in OVERFIT_CONFIRM_ARMS[1:]:
-        c = overfit_pairs(recs, arm, group='confirm')
-        conf[arm] = {'seeds': [int(x) for x in c.index], 'gaps': list(c['gap']) if len(c) else []}
+    conf = {arm: overfit_confirmation_block(recs, arm) for arm in OVERFIT_CONFIRM_ARMS[1:]}
     return {'regime': 'CamVid, 20 labeled + 347 unlabeled images at 96×128, ResNet-18 from random weights, z 128 channels, batch 8, '
                       'fastai recipe (lr 3e-3), 24 epochs (1,032 iterations), val mIoU on 101 images',
             'fit_check': fit, 'screen': screen, 'head_lag_share': lag, 'curves': curves,
@@ -696,7 +719,16 @@ def _check_overfit(o): # summary.json's 'overfit' block
             _need(len(s['seeds']) == len(s['gaps']) and all(_is_num(x) for x in s['gaps']), f'overfit.{where}.{a}', 'one gap per seed')
     _need(set(o['confirmation']['pairs']) <= set(o['confirmation']['arms']), 'overfit.confirmation.pairs', 'arms of the confirmation only')
     for a, s in o['confirmation']['pairs'].items():
-        _need(set(s['seeds']) <= set(o['confirmation']['planned']), f'overfit.confirmation.pairs.{a}', 'planned seeds only')
+        where = f'overfit.confirmation.pairs.{a}'
+        _need(set(s['seeds']) <= set(o['confirmation']['planned']), where, 'planned seeds only')
+        if s['seeds']:
+            _need(abs(np.mean(list(s['per_class'].values())) - np.mean(s['gaps'])) < 1e-6, f'{where}.per_class', 'class gaps whose mean is the mean mIoU gap')
+            for arm, c in s['curves'].items():
+                _need(len(c['epochs']) == len(c['val']) == len(c['labeled']) and len(c['val_each']) == len(s['seeds']), f'{where}.curves.{arm}', 'one curve per seed')
+        if len(s['seeds']) >= 2:
+            _need(s['interval'][0] <= s['mean'] <= s['interval'][1] and abs(s['mean'] - np.mean(s['gaps'])) < 1e-6, f'{where}.interval', 'around the mean gap')
+            _need(s['final'] == (set(s['seeds']) == set(o['confirmation']['planned'])), f'{where}.final', 'true once every planned seed is in')
+            _need(s['met'] == (s['mean'] > 0 and s['p'] < s['level']), f'{where}.met', "the rule fixed in advance")
     if o['curves']:
         for a, c in o['curves']['arms'].items():
             _need(len(c['epochs']) == len(c['val']) == len(c['labeled']), f'overfit.curves.{a}', 'one val and labeled mIoU per epoch')

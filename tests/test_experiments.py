@@ -215,6 +215,9 @@ def test_summary_overfit_block_is_the_records(committed):
     fc = A.fit_check([r for r in recs if r['seed'] in o['fit_check']['n20']['seeds']])
     assert o['fit_check']['n20']['labeled'] == pytest.approx(list(fc[fc.n_labeled == 20]['labeled (end)']))
     assert o['confirmation']['planned'] == list(A.OVERFIT_PLANNED) and o['confirmation']['arms'] == list(A.OVERFIT_CONFIRM_ARMS)
+    for arm, c in o['confirmation']['pairs'].items():                         # the confirmation so far: a later record only adds seeds
+        t = A.overfit_pairs([r for r in recs if r['seed'] in c['seeds']], arm, group='confirm')
+        assert c['gaps'] == pytest.approx(list(t['gap'])) and c['seeds'] == [int(x) for x in t.index]
 
 def _broken(d, how):
     d = copy.deepcopy(d); how(d); return d
@@ -280,6 +283,30 @@ def test_overfit_confirmation_applies_the_rule_fixed_in_advance(capsys):
     assert not c['final'] and not c['met']
     assert 'interim look at 4 of the 10' in capsys.readouterr().out
     with pytest.raises(ValueError, match='not pre-registered'): A.overfit_confirmation(_ofrecs([1., 2.], [5, 6]))
+
+def test_overfit_confirmation_block_holds_the_rule_the_curves_and_the_class_gaps(tmp_path, capsys):
+    seeds = list(A.OVERFIT_PLANNED)
+    assert A.overfit_confirmation_block([]) == {'seeds': [], 'gaps': []}
+    one = A.overfit_confirmation_block(_ofrecs([3.], seeds[:1]))            # one pair: curves and class gaps, no test yet
+    assert one['per_class']['sky'] == pytest.approx(9.) and 'interval' not in one and 'met' not in one
+    assert one['curves']['cct']['val_each'] == [[30.]] and one['curves']['baseline']['labeled'] == [90.]
+    full = A.overfit_confirmation_block(_ofrecs(EX.values, seeds))          # all in, clearly ahead: the final test, met
+    assert full['final'] and full['level'] == 0.05 and full['mean'] == pytest.approx(EX.mean())
+    assert full['met'] is A.fixed_test(pd.Series(full['gaps'], index=seeds), A.OVERFIT_PLANNED) is True
+    assert full['interval'][0] < full['mean'] < full['interval'][1]
+    assert np.mean(list(full['per_class'].values())) == pytest.approx(EX.mean())   # the class gaps average to the mIoU gap
+    early = A.overfit_confirmation_block(_ofrecs(EX.values[:4], seeds[:4]))  # an interim look: only at p < 0.001
+    assert not early['final'] and early['level'] == 0.001 and not early['met']
+    (tmp_path / 'overfit').mkdir()                                          # through summary.json: a true block passes its check ...
+    (tmp_path / A.OVERFIT_RECORDS).write_text(''.join(json.dumps(r) + '\n' for r in _ofrecs(EX.values[:4], seeds[:4])))
+    o = A.overfit_summary(tmp_path)
+    A._check_overfit(o)
+    assert o['confirmation']['pairs']['cct']['seeds'] == seeds[:4]
+    for how, field in ((lambda c: c.update(met=True), r'\.met'), (lambda c: c.update(final=True), r'\.final'),
+                       (lambda c: c['per_class'].update(sky=50.), r'\.per_class'), (lambda c: c['curves']['cct']['val_each'].pop(), r'\.curves\.cct'),
+                       (lambda c: c.update(interval=[5., 6.]), r'\.interval')):   # ... and a doctored one is named
+        bad = copy.deepcopy(o); how(bad['confirmation']['pairs']['cct'])
+        with pytest.raises(ValueError, match=r'overfit\.confirmation\.pairs\.cct' + field): A._check_overfit(bad)
 
 def test_overfit_report_prints_every_part(capsys):
     recs = _ofrecs(EX.values[:3], list(A.OVERFIT_PLANNED)[:3]) + [dict(r, group='screen') for r in _ofrecs([1.], [100])]
