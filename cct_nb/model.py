@@ -47,7 +47,8 @@ def resnet_backbone(arch:str='resnet50', # one of `BACKBONES`
         path = Path(pretrained)
         if not path.is_file(): raise FileNotFoundError(f"pretrained={str(path)!r}: no such weights file")
         state = torch.load(path, map_location='cpu', weights_only=True)
-        missing, unexpected = net.load_state_dict(state, strict=False)
+        try: missing, unexpected = net.load_state_dict(state, strict=False)
+        except RuntimeError as e: raise ValueError(f"{path}: not a {arch} state_dict ({str(e).splitlines()[1].strip()})") from None   # shapes differ
         bad = [k for k in missing if not k.startswith('fc.')]
         if bad: raise ValueError(f"{path}: not a {arch} state_dict (missing {bad[:3]}...)")
     net.fc = nn.Identity()

@@ -17,6 +17,7 @@ from .data import DATASETS, DEFAULT_SPLITS, dataset_info, segmentation_dls, seg_
 from .learner import segmentation_learner, evaluate, StopOnNonFinite, set_precision
 from .checkpoint import CCTCheckpoint, save_checkpoint, load_checkpoint
 from .inference import show_predictions, evaluate_multiscale
+from .model import resnet_backbone
 from .train import cct_learner
 from .baselines import method_learner
 
@@ -177,6 +178,8 @@ def _check_inputs(dataset:str, data_dir, cfg:RunConfig):
         if not Path(cfg.pretrained).is_file(): raise FileNotFoundError(f"--pretrained {cfg.pretrained} is not a file")
         try: torch.load(cfg.pretrained, map_location='cpu', weights_only=True)
         except Exception as e: raise ValueError(f"--pretrained {cfg.pretrained}: not a PyTorch state_dict file ({type(e).__name__})") from None
+        try: resnet_backbone(cfg.arch, cfg.pretrained)   # the weights fit --arch, checked before the run folder is written
+        except ValueError as e: raise ValueError(f"--pretrained {e}") from None
 
 def _distributed(cfg:RunConfig):
     "(rank, world size): one process, or this process of a torchrun job (reference/distributed)."

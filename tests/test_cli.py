@@ -83,3 +83,23 @@ def test_preset_refuses_what_it_cannot_be(tmp_path):
     r = run('cct_nb_train', '--preset', 'camvid-overfit', '--out', str(tmp_path / 'o'), '--quiet')
     assert r.returncode == 2 and '--data-dir' in r.stderr and 'Traceback' not in r.stderr
     assert not (tmp_path / 'o').exists()
+
+def test_pretrain_then_train_from_its_backbone(tmp_path):
+    "`cct_nb_pretrain` writes a backbone without labels; `cct_nb_train --pretrained` trains from it; bad input ends in one line."
+    pre = tmp_path / 'pre'
+    r = run('cct_nb_pretrain', '--size', '32,48', '--epochs', '1', '--bs', '8', '--out', str(pre), '--quiet')
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads((pre / 'metrics.json').read_text())
+    assert 'chance level' in r.stdout and len(m['train_loss']) == 1 and m['n_train'] + m['n_valid'] == m['n_images']
+    out = tmp_path / 'run'
+    r = run('cct_nb_train', '--method', 'baseline', '--n-labeled', '8', '--epochs', '1', '--size', '32,48', '--bs', '4', '--z-channels', '32',
+            '--pretrained', str(pre / 'backbone.pth'), '--out', str(out), '--quiet')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert json.loads((out / 'run.json').read_text())['config']['pretrained'] == str(pre / 'backbone.pth')
+    r = run('cct_nb_train', '--method', 'baseline', '--arch', 'resnet50', '--pretrained', str(pre / 'backbone.pth'), '--out', str(tmp_path / 'r50'), '--quiet')
+    assert r.returncode == 2 and 'not a resnet50 state_dict' in r.stderr and 'Traceback' not in r.stderr   # a resnet18 file for another backbone ...
+    assert not (tmp_path / 'r50').exists()                                      # ... refused before the run folder is made
+    for args, msg in ((['--out', str(pre)], '--overwrite'), (['--dataset', 'camvid', '--out', str(tmp_path / 'c')], '--data-dir'),
+                      (['--size', 'big', '--out', str(tmp_path / 's')], '--size'), (['--epochs', '0', '--out', str(tmp_path / 'e')], '--epochs 0')):
+        r = run('cct_nb_pretrain', *args, '--quiet')
+        assert r.returncode == 2 and msg in r.stderr and 'Traceback' not in r.stderr, (args, r.stderr[-500:])
