@@ -171,7 +171,9 @@ def pretrain_run(out, # the run folder
     out = Path(out)
     for k, v, lo in (('epochs', epochs, 1), ('bs', bs, 2)):
         if v < lo: raise ValueError(f"--{k} {v}: must be at least {lo}")
-    if not lr > 0 or not tau > 0: raise ValueError(f"--lr {lr} and --tau {tau} must be positive")
+    for k, v in (('lr', lr), ('tau', tau)):
+        if not v > 0: raise ValueError(f"--{k} {v}: must be positive")
+    if arch not in BACKBONES: raise ValueError(f"--arch {arch!r}: unknown backbone; choose one of {sorted(BACKBONES)}")
     files = training_images(dataset, data_dir)
     size = tuple(size) if size else preset(dataset)['size'] or read_image(files[0]).shape[:2]
     dls = pretrain_dls(files, size, bs, PRETRAIN['valid_pct'], seed, workers)   # checks --bs before anything is written

@@ -100,6 +100,8 @@ def test_pretrain_then_train_from_its_backbone(tmp_path):
     assert r.returncode == 2 and 'not a resnet50 state_dict' in r.stderr and 'Traceback' not in r.stderr   # a resnet18 file for another backbone ...
     assert not (tmp_path / 'r50').exists()                                      # ... refused before the run folder is made
     for args, msg in ((['--out', str(pre)], '--overwrite'), (['--dataset', 'camvid', '--out', str(tmp_path / 'c')], '--data-dir'),
-                      (['--size', 'big', '--out', str(tmp_path / 's')], '--size'), (['--epochs', '0', '--out', str(tmp_path / 'e')], '--epochs 0')):
+                      (['--size', 'big', '--out', str(tmp_path / 's')], '--size'), (['--epochs', '0', '--out', str(tmp_path / 'e')], '--epochs 0'),
+                      (['--arch', 'vgg16', '--out', str(tmp_path / 'a')], "--arch 'vgg16'"), (['--tau', '0', '--out', str(tmp_path / 't')], '--tau 0.0: must be positive')):
         r = run('cct_nb_pretrain', *args, '--quiet')
         assert r.returncode == 2 and msg in r.stderr and 'Traceback' not in r.stderr, (args, r.stderr[-500:])
+        assert not Path(args[-1]).exists() or Path(args[-1]) == pre                  # refused before anything is written
