@@ -78,35 +78,41 @@ def read_diagnostics(path) -> dict: # a file the callbacks appended to
             row = json.loads(line); out.setdefault(row.pop('kind'), {})[row['epoch']] = row
     return {k: [v[e] for e in sorted(v)] for k, v in out.items()}
 
-class HeadLagProbe(Callback):
+class _AfterTrainedEpochs(Callback):
+    "A measurement after every epoch that trained: not in an lr finder, and not after the epochs a resumed `fit(start_epoch=...)` skips (fastai still calls `after_epoch` for those, with the resumed weights). It runs before `CCTCheckpoint` (order 62) saves the epoch, so a run killed in between redoes the epoch rather than resuming without its measurement."
+    order = 60
+    def before_fit(self):
+        self._trained = False
+        if not hasattr(self.learn, 'diagnostics'): self.learn.diagnostics = {}
+    def before_train(self): self._trained = True
+    def after_epoch(self):
+        trained, self._trained = self._trained, False
+        if trained and getattr(self.learn, 'lr_finder', None) is None: self.measure(self.epoch + 1)
+
+class HeadLagProbe(_AfterTrainedEpochs):
     "`head_lag` on a fixed unlabeled batch before training and after every epoch, into `learn.diagnostics['head_lag']` (and `fname`)."
-    order = 70
     def __init__(self, n_images:int=8, # unlabeled images of the probe batch
                  fname:str=None): # also append each measurement to this file of `learn.path`
         self.n_images, self.fname = n_images, fname
-    def _measure(self, epoch):
+    def measure(self, epoch):
         d = self.learn.seg_data
         with rng_untouched(): x = next(iter(_plain_loader(d, d.unlabeled_items[:self.n_images], self.n_images)))[0]
         x = torch.as_tensor(x).as_subclass(torch.Tensor).to(next(self.learn.model.parameters()).device)
         _record(self.learn, 'head_lag', {'epoch': epoch, **head_lag(self.learn.model, x)}, self.fname)
     def before_fit(self):
-        if not hasattr(self.learn, 'diagnostics'): self.learn.diagnostics = {}
+        super().before_fit()
         resumed = bool(self.fname) and (Path(self.learn.path) / self.fname).is_file()   # its epoch 0 is in the file already
-        if getattr(self.learn, 'lr_finder', None) is None and not resumed: self._measure(0)
-    def after_epoch(self):
-        if getattr(self.learn, 'lr_finder', None) is None: self._measure(self.epoch + 1)
+        if getattr(self.learn, 'lr_finder', None) is None and not resumed: self.measure(0)
 
-class LabeledSetScore(Callback):
+class LabeledSetScore(_AfterTrainedEpochs):
     "After every epoch, the mIoU of the network on its own labeled images (no augmentation), into `learn.diagnostics['labeled_miou']` (and `fname`)."
-    order = 70
     def __init__(self, fname:str=None): self.fname = fname # also append each score to this file of `learn.path`
     def before_fit(self):
-        if not hasattr(self.learn, 'diagnostics'): self.learn.diagnostics = {}
+        super().before_fit()
         d = self.learn.seg_data
         with rng_untouched(): self.dl = _plain_loader(d, d.labeled_items, 8)
-    def after_epoch(self):
-        if getattr(self.learn, 'lr_finder', None) is not None: return
+    def measure(self, epoch):
         was = self.learn.model.training
         with rng_untouched(): miou = evaluate(self.learn.model, self.dl, self.learn.seg_data.info)['miou']
-        _record(self.learn, 'labeled_miou', {'epoch': self.epoch + 1, 'miou': miou}, self.fname)
+        _record(self.learn, 'labeled_miou', {'epoch': epoch, 'miou': miou}, self.fname)
         self.learn.model.train(was)

@@ -269,7 +269,10 @@ def train_run(out, # the run folder
 
 def val_curve(history) -> list: # a run's history.csv (fastai's CSVLogger)
     "The validation mIoU of every epoch, from the run's history (a resumed run's epochs once each)."
-    rows = {int(r['epoch']): float(r['miou']) for r in csv.DictReader(open(history)) if r.get('epoch', '').isdigit()}
+    rows = {}
+    for r in csv.DictReader(open(history)):    # a resume appends a header again and a row "e,00:00" for each epoch it skipped
+        try: rows[int(r['epoch'])] = float(r['miou'])
+        except (TypeError, ValueError): continue
     return [{'epoch': e + 1, 'miou': rows[e]} for e in sorted(rows)]
 
 def resume_run(out, # the folder of a run started by `train_run` / `cct_nb_train`

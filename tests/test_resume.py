@@ -5,7 +5,7 @@ import pytest, torch
 from conftest import BIN
 from cct_nb.scenes import write_scenes
 
-FLAGS = ['--n-labeled', '8', '--epochs', '4', '--bs', '4', '--z-channels', '32', '--perturbations', 'noise:1,drop:1', '--quiet']
+FLAGS = ['--n-labeled', '8', '--epochs', '4', '--bs', '4', '--z-channels', '32', '--perturbations', 'noise:1,drop:1', '--diagnose', '--quiet']
 ENV = os.environ | {'OMP_NUM_THREADS': '1'}          # the same thread count in every process: bit-identical arithmetic
 
 @pytest.fixture(scope='module')
@@ -44,6 +44,11 @@ def test_sigkill_then_resume_matches_uninterrupted_run(scenes, tmp_path):
     assert wa.keys() == wb.keys()
     for k in wa: assert torch.allclose(wa[k].float(), wb[k].float(), atol=1e-5), k
     assert (full / 'labeled.txt').read_text() == (killed / 'labeled.txt').read_text()
+    for curve in ('val_miou', 'labeled_miou'):                   # --diagnose's per-epoch curves: each epoch once, as uninterrupted
+        assert [r['epoch'] for r in b['diagnostics'][curve]] == [1, 2, 3, 4], curve
+        assert [r['miou'] for r in a['diagnostics'][curve]] == pytest.approx([r['miou'] for r in b['diagnostics'][curve]], abs=1e-6), curve
+    assert [r['epoch'] for r in b['diagnostics']['head_lag']] == [0, 1, 2, 3, 4]      # head lag: before training, then once per epoch
+    assert [r['all']['lag'] for r in a['diagnostics']['head_lag']] == pytest.approx([r['all']['lag'] for r in b['diagnostics']['head_lag']], abs=1e-6)
     assert not (killed / 'train_state.pth').exists()
 
 def test_resume_errors(tmp_path):
