@@ -46,5 +46,5 @@ export: install  ## notebooks -> library, cleaned notebooks, README from index.i
 experiments: install  ## the lab log: every experiments/*.ipynb from its folder (#| slow cells only with CCT_NB_LONG_RUNS=1); writes experiments/summary.json
 	$(BIN)/python scripts/run_experiments.py
 
-camvid-overfit: install  ## one paired seed of experiments/overfit's regime (--preset camvid-overfit): CCT and the baseline on the same 20 labeled CamVid images, 24 epochs each (roughly an hour on 2 CPU cores); SEED=0 CAMVID=../shared/data/camvid
+camvid-overfit: install  ## one paired seed of experiments/overfit's regime (--preset camvid-overfit): CCT and the baseline on the same 20 labeled CamVid images, 24 epochs each (808 s + 1,699 s on 2 CPU threads in the probe of issue 35); SEED=0 CAMVID=../shared/data/camvid
 	$(BIN)/cct_nb_train --preset camvid-overfit --data-dir $(CAMVID) --seed $(SEED) --compare --out runs/camvid-overfit/seed$(SEED)
