@@ -66,7 +66,7 @@ def record(name, group, arm, seed, m:dict, how:str, run_dir:Path, t0:float) -> d
     "The JSON line of a finished cell."
     return {'cell': name, 'group': group, 'arm': arm, 'method': m['method'], 'seed': seed, 'n_labeled': m['n_labeled'],
             'n_unlabeled': m['n_unlabeled'], 'miou': m['miou'], 'per_class_iou': m['per_class_iou'], 'pixel_acc': m.get('pixel_acc'),
-            'diagnostics': m.get('diagnostics'), 'iterations': m['iterations'], 'train_seconds': m['seconds'],
+            'diagnostics': m.get('diagnostics'), 'iterations': m['iterations'], 'train_seconds': m['seconds'], 'epoch_seconds': m.get('epoch_seconds'),
             'wall_seconds': round(time.time() - t0, 1), 'how': how, 'config': m['config'], 'run_dir': str(run_dir),
             'command': ' '.join(['python'] + sys.argv), 'omp_num_threads': os.environ.get('OMP_NUM_THREADS'),
             'machine': machine(), 'commit': git_commit()}

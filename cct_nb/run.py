@@ -25,7 +25,7 @@ from .baselines import method_learner
 __all__ = ['TRAIN_STATE', 'RUN_FILE', 'METRICS_FILE', 'DIAGNOSTICS', 'COMPARED_BASELINE', 'jsonable', 'check_out', 'start_run',
            'machine_info', 'finish_run', 'use_deterministic', 'init_from_checkpoint', 'run_learner',
            'configure_learner', 'fit_run', 'epoch_row_text', 'print_epoch_row', 'aux_from_main', 'train_run',
-           'val_curve', 'resume_run', 'eval_run']
+           'val_curve', 'history_seconds', 'resume_run', 'eval_run']
 
 # %% ../nbs/reference/run.ipynb #runcore
 TRAIN_STATE, RUN_FILE, METRICS_FILE = 'train_state.pth', 'run.json', 'metrics.json'   # the resumable state (every epoch), the configuration, the result
@@ -259,6 +259,7 @@ def train_run(out, # the run folder
                'epochs': cfg.epochs, 'iterations': cfg.epochs * len(data.dls.train), 'seconds': round(seconds, 1),
                'resumed_from_epoch': start if resume else None, 'seed': cfg.seed, 'split': cfg.valid_split or DEFAULT_SPLITS[dataset][1],
                'config': cfg.json(), 'machine': machine_info(learn.model, world)}
+    if (out / 'history.csv').is_file(): metrics['epoch_seconds'] = history_seconds(out / 'history.csv')   # a resumed run's earlier epochs too
     if cfg.diagnose and (out / DIAGNOSTICS).is_file():
         from cct_nb.diagnostics import read_diagnostics
         metrics['diagnostics'] = read_diagnostics(out / DIAGNOSTICS) | {'val_miou': val_curve(out / 'history.csv')}
@@ -274,6 +275,14 @@ def val_curve(history) -> list: # a run's history.csv (fastai's CSVLogger)
         try: rows[int(r['epoch'])] = float(r['miou'])
         except (TypeError, ValueError): continue
     return [{'epoch': e + 1, 'miou': rows[e]} for e in sorted(rows)]
+
+def history_seconds(history) -> float: # a run's history.csv (fastai's CSVLogger)
+    "The seconds of every epoch as fastai logged them (training and validation), each epoch once: a resumed run's epochs before the kill count too."
+    secs = {}
+    for r in csv.DictReader(open(history)):
+        try: secs[int(r['epoch'])] = sum(int(p) * 60 ** i for i, p in enumerate(reversed(r['time'].split(':'))))
+        except (AttributeError, TypeError, ValueError): continue     # a repeated header, or a skipped epoch's placeholder row
+    return float(sum(secs.values()))
 
 def resume_run(out, # the folder of a run started by `train_run` / `cct_nb_train`
                force:bool=False, # resume even when `options` change the run's configuration

@@ -553,6 +553,10 @@ def _overfit_paired(recs:list, arm:str, group:str=None, n_labeled:int=20, epochs
     by = {(r['arm'], r['seed']): r for r in recs if keep(r)}
     return [(s, r, by[('baseline', s)]) for (a, s), r in sorted(by.items(), key=lambda kv: kv[0][1]) if a == arm and ('baseline', s) in by]
 
+def _minutes(r:dict) -> float: # an over-fit record
+    "Its training minutes: every epoch's time when the record has it (a resumed cell's epochs before the kill too), else the last process's."
+    return (r.get('epoch_seconds') or r['train_seconds']) / 60
+
 def overfit_pairs(recs:list, # `overfit_records`
                   arm:str, # the CCT arm ('cct' or 'cct_auxsup')
                   group:str=None, # keep the seeds of one group (None: all)
@@ -562,7 +566,7 @@ def overfit_pairs(recs:list, # `overfit_records`
     for s, r, b in _overfit_paired(recs, arm, group, n_labeled, epochs):
         lab = lambda x: 100 * x['diagnostics']['labeled_miou'][-1]['miou'] if x.get('diagnostics') and x['diagnostics'].get('labeled_miou') else np.nan
         rows.append({'seed': s, 'CCT': 100 * r['miou'], 'baseline': 100 * b['miou'], 'gap': 100 * (r['miou'] - b['miou']),
-                     'CCT labeled': lab(r), 'baseline labeled': lab(b), 'CCT (min)': r['train_seconds'] / 60, 'baseline (min)': b['train_seconds'] / 60})
+                     'CCT labeled': lab(r), 'baseline labeled': lab(b), 'CCT (min)': _minutes(r), 'baseline (min)': _minutes(b)})
     return pd.DataFrame(rows).set_index('seed') if rows else pd.DataFrame(columns=['CCT', 'baseline', 'gap'])
 
 def fit_check(recs:list, margin:float=10.) -> pd.DataFrame: # the regime's bar: labeled-set mIoU at least `margin` points above val
