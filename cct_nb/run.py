@@ -25,7 +25,7 @@ from .baselines import method_learner
 __all__ = ['TRAIN_STATE', 'RUN_FILE', 'METRICS_FILE', 'DIAGNOSTICS', 'COMPARED_BASELINE', 'jsonable', 'check_out', 'start_run',
            'machine_info', 'finish_run', 'use_deterministic', 'init_from_checkpoint', 'run_learner',
            'configure_learner', 'fit_run', 'epoch_row_text', 'print_epoch_row', 'aux_from_main', 'train_run',
-           'val_curve', 'history_seconds', 'resume_run', 'eval_run']
+           'history_rows', 'val_curve', 'history_seconds', 'resume_run', 'eval_run']
 
 # %% ../nbs/reference/run.ipynb #runcore
 TRAIN_STATE, RUN_FILE, METRICS_FILE = 'train_state.pth', 'run.json', 'metrics.json'   # the resumable state (every epoch), the configuration, the result
@@ -268,21 +268,20 @@ def train_run(out, # the run folder
         metrics['compare'] = {'baseline_miou': compared['miou'], 'gap': res['miou'] - compared['miou'], 'baseline_seconds': compared['seconds']}
     return finish_run(out, metrics)
 
-def val_curve(history) -> list: # a run's history.csv (fastai's CSVLogger)
-    "The validation mIoU of every epoch, from the run's history (a resumed run's epochs once each)."
+def history_rows(history) -> dict: # a run's history.csv (fastai's CSVLogger)
+    "{epoch: its row} of every epoch that ran, once each (the last row wins): a resume appends the header again and a row 'e,00:00' for each epoch it skipped."
     rows = {}
-    for r in csv.DictReader(open(history)):    # a resume appends a header again and a row "e,00:00" for each epoch it skipped
-        try: rows[int(r['epoch'])] = float(r['miou'])
-        except (TypeError, ValueError): continue
-    return [{'epoch': e + 1, 'miou': rows[e]} for e in sorted(rows)]
-
-def history_seconds(history) -> float: # a run's history.csv (fastai's CSVLogger)
-    "The seconds of every epoch as fastai logged them (training and validation), each epoch once: a resumed run's epochs before the kill count too."
-    secs = {}
     for r in csv.DictReader(open(history)):
-        try: secs[int(r['epoch'])] = sum(int(p) * 60 ** i for i, p in enumerate(reversed(r['time'].split(':'))))
-        except (AttributeError, TypeError, ValueError): continue     # a repeated header, or a skipped epoch's placeholder row
-    return float(sum(secs.values()))
+        if r.get('epoch', '').isdigit() and r.get('time'): rows[int(r['epoch'])] = r   # a placeholder row has no time column
+    return rows
+
+def val_curve(history) -> list: # a run's history.csv
+    "The validation mIoU of every epoch, from the run's history."
+    return [{'epoch': e + 1, 'miou': float(r['miou'])} for e, r in sorted(history_rows(history).items())]
+
+def history_seconds(history) -> float: # a run's history.csv
+    "The seconds of every epoch as fastai logged them (training and validation): a resumed run's epochs before the kill count too."
+    return float(sum(sum(int(p) * 60 ** i for i, p in enumerate(reversed(r['time'].split(':')))) for r in history_rows(history).values()))
 
 def resume_run(out, # the folder of a run started by `train_run` / `cct_nb_train`
                force:bool=False, # resume even when `options` change the run's configuration
