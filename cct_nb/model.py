@@ -15,9 +15,10 @@ __all__ = ['BACKBONES', 'dilate_resnet_', 'backbone_weights', 'resnet_backbone',
 
 # %% ../nbs/lessons/03_model.ipynb #1e7c6634
 def dilate_resnet_(net:nn.Module, # a torchvision ResNet (BasicBlock or Bottleneck)
-                   dilations=(2, 4)): # dilation of `layer3` and `layer4`
+                   dilations=(2, 4)): # dilation of `layer3` and `layer4`; None keeps a layer strided ((None, 2): output stride 16)
     "Turn `net` into an output-stride-8 network in place: no stride in `layer3`/`layer4`, dilated 3×3 convs instead."
     for layer, d in zip((net.layer3, net.layer4), dilations):
+        if d is None: continue
         for m in layer.modules():
             if not isinstance(m, nn.Conv2d): continue
             if m.stride == (2, 2): m.stride = (1, 1)
