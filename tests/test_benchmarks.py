@@ -300,3 +300,27 @@ def test_overfit_parse_and_report_read_the_records_without_data(tmp_path, capsys
     out = tmp_path / 'o.jsonl'; out.write_text('')
     overfit.main(['--report', '--out', str(out)])                           # no records: says so, trains nothing
     assert 'no baseline run yet' in capsys.readouterr().out
+
+def test_encoder_grid_candidates_give_the_grid_their_output_stride_says():
+    import torch
+    from benchmarks import encoder_grid as eg
+    for name, os_, _ in eg.CANDIDATES:
+        with torch.no_grad(): out = eg.backbone_at(name, os_).eval()(torch.zeros(1, 3, 64, 96))
+        assert tuple(out.shape[-2:]) == (64 // os_, 96 // os_), (name, os_)
+    with pytest.raises(ValueError, match='output stride 4'): eg.backbone_at('resnet18', 4)
+    with pytest.raises(ValueError, match='16 only'): eg.backbone_at('mobilenet_v3_large', 8)
+
+def test_encoder_grid_record_measured_every_candidate_against_the_regime_in_one_run():
+    from benchmarks import encoder_grid as eg
+    from benchmarks.overfit import REGIME
+    rec = json.loads((ROOT / 'benchmarks/results/speed/encoder_grid.json').read_text())
+    assert {'machine', 'commit', 'command', 'seed', 'date'} <= set(rec) and 'modified' not in rec['commit']
+    rows = rec['rows']
+    assert [(r['backbone'], r['output_stride'], tuple(r['size'])) for r in rows] == list(eg.CANDIDATES)
+    ref = rows[0]                                                   # the over-fit regime's own backbone and input
+    assert (ref['backbone'], tuple(ref['size'])) == (REGIME['arch'], tuple(REGIME['size'])) and ref['seconds_ratio'] == 1.0
+    for r in rows:
+        assert r['grid'] == [r['size'][0] // r['output_stride'], r['size'][1] // r['output_stride']]
+        assert len(r['seconds_rounds']) == rec['rounds'] and r['seconds'] > 0
+        assert r['seconds_ratio'] == pytest.approx(r['seconds'] / ref['seconds'], abs=0.01)
+        assert r['gflops_ratio'] == pytest.approx(r['gflops'] / ref['gflops'], abs=0.01)
