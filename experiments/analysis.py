@@ -20,7 +20,7 @@ __all__ = ['RESULTS', 'ROOT', 'read_record',
            # the over-fit regime (issue 35)
            'OVERFIT_RECORDS', 'OVERFIT_SCREEN_SEEDS', 'OVERFIT_CCT_ARMS', 'OVERFIT_PLANNED', 'OVERFIT_CONFIRM_ARMS', 'overfit_records', 'overfit_pairs', 'fit_check',
            'head_lag_table', 'plot_fit_curves', 'overfit_class_gaps', 'overfit_confirmation', 'overfit_seeds_are_fresh', 'overfit_report',
-           'overfit_summary',
+           'overfit_summary', 'OVERFIT_CONFUSION', 'read_overfit_confusion', 'confusion_iou', 'overfit_confusion_tables',
            # tests fixed in advance
            'fixed_test', 'paired_t_power', 'futility_at', 'probe_reading', 'gap_interval',
            'seeds_in', 'seeds_of_other_records', 'check_preregistered',
@@ -640,6 +640,46 @@ def overfit_seeds_are_fresh(results:Path=RESULTS, planned:range=OVERFIT_PLANNED)
         lines = [json.loads(l) for l in f.read_text().splitlines() if l.strip()]
         used |= seeds_in([r for r in lines if r.get('group') != 'confirm'])
     return not (used & set(planned))
+
+OVERFIT_CONFUSION = 'overfit/confusion.json'   # benchmarks/overfit_confusion.py: the arms' confusion matrices per seed and image set
+
+def read_overfit_confusion(path=None) -> dict: # the record (default: RESULTS/OVERFIT_CONFUSION)
+    "`benchmarks/overfit_confusion.py`'s record, checked: one C×C matrix of counts per seed, arm and set; an error names what is wrong."
+    path = Path(path) if path is not None else RESULTS / OVERFIT_CONFUSION
+    rec = json.loads(path.read_text())
+    if rec.get('benchmark') != 'overfit_confusion': raise ValueError(f"{path}: not an overfit_confusion record")
+    C = len(rec['classes'])
+    if sorted(rec['matrices']) != sorted(str(s) for s in rec['seeds']): raise ValueError(f"{path}: its matrices' seeds are not its seeds {rec['seeds']}")
+    for s, arms in rec['matrices'].items():
+        for arm in rec['arms']:
+            for which in rec['sets']:
+                m = np.asarray(arms.get(arm, {}).get(which, []))
+                if m.shape != (C, C) or (m < 0).any(): raise ValueError(f"{path}: seed {s}, {arm}, {which}: not a {C}×{C} matrix of counts")
+    return rec
+
+def confusion_iou(cm) -> np.ndarray: # a C×C confusion matrix (rows: truth, columns: prediction)
+    "IoU per class, NaN for a class neither present nor predicted (the mIoU is their nan-mean)."
+    cm = np.asarray(cm, dtype=float); tp = np.diag(cm); union = cm.sum(0) + cm.sum(1) - tp
+    with np.errstate(invalid='ignore', divide='ignore'): return np.where(union > 0, tp / union, np.nan)
+
+def overfit_confusion_tables(rec:dict, # `read_overfit_confusion`
+                             focus:str) -> dict: # a class whose val pixels to follow (e.g. the one CCT loses most on)
+    "Three tables from the matrices: mIoU per set and arm (mean over the seeds, points); val class by class over all seeds (true and predicted share of pixels, recall, precision); where `focus`'s val pixels go."
+    arms, classes, seeds = rec['arms'], rec['classes'], [str(s) for s in rec['seeds']]
+    if focus not in classes: raise ValueError(f"focus={focus!r}: not one of the record's classes {classes}")
+    m = lambda s, a, w: np.asarray(rec['matrices'][s][a][w], dtype=float)
+    miou = pd.DataFrame({a: {w: 100 * np.mean([np.nanmean(confusion_iou(m(s, a, w))) for s in seeds]) for w in rec['sets']} for a in arms})
+    miou[f'{arms[1]} − {arms[0]}'] = miou[arms[1]] - miou[arms[0]]
+    tot = {a: sum(m(s, a, 'val') for s in seeds) for a in arms}
+    cls = {'true share': 100 * tot[arms[0]].sum(1) / tot[arms[0]].sum()}
+    for a in arms:
+        t = tot[a]
+        with np.errstate(invalid='ignore', divide='ignore'):
+            cls |= {f'{a}: predicted share': 100 * t.sum(0) / t.sum(), f'{a}: recall': 100 * np.diag(t) / t.sum(1), f'{a}: precision': 100 * np.diag(t) / t.sum(0)}
+    i = classes.index(focus)
+    flow = pd.DataFrame({a: 100 * tot[a][i] / tot[a][i].sum() for a in arms}, index=classes)
+    return {'miou': miou.rename_axis('mIoU on'), 'val_classes': pd.DataFrame(cls, index=classes),
+            'flow': flow[(flow > 2).any(axis=1)].rename_axis(f'val {focus} pixels predicted as (%)')}
 
 def overfit_report(recs:list): # `overfit_records`
     "Print the over-fit regime's screen and confirmation: the over-fit check, each arm's paired gaps, head lag, the test and the per-class gaps."

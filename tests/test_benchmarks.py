@@ -1,5 +1,6 @@
 "Benchmark scripts' bookkeeping (no training): merging per-seed records and naming the CamVid grid's cells."
 import json, statistics, sys
+import numpy as np
 from pathlib import Path
 import pytest
 
@@ -324,3 +325,20 @@ def test_encoder_grid_record_measured_every_candidate_against_the_regime_in_one_
         assert len(r['seconds_rounds']) == rec['rounds'] and r['seconds'] > 0
         assert r['seconds_ratio'] == pytest.approx(r['seconds'] / ref['seconds'], abs=0.01)
         assert r['gflops_ratio'] == pytest.approx(r['gflops'] / ref['gflops'], abs=0.01)
+
+def test_overfit_confusion_record_is_the_records_networks():
+    sys.path.insert(0, str(ROOT / 'experiments'))
+    import analysis as A
+    from benchmarks.overfit_confusion import paired_cells
+    rec = A.read_overfit_confusion(ROOT / 'benchmarks/results' / A.OVERFIT_CONFUSION)
+    assert {'machine', 'commit', 'command', 'date'} <= set(rec) and 'modified' not in rec['commit']
+    recs = A.overfit_records(ROOT / 'benchmarks/results' / A.OVERFIT_RECORDS)
+    assert set(rec['seeds']) <= set(paired_cells(recs, rec['group']))            # every seed a finished pair of its group
+    miou = {(r['seed'], r['arm']): r['miou'] for r in recs if r['group'] == rec['group']}
+    H, W = rec['size']
+    for s in rec['seeds']:
+        for arm in rec['arms']:
+            m = rec['matrices'][str(s)][arm]
+            assert np.nanmean(A.confusion_iou(m['val'])) == pytest.approx(miou[(s, arm)], abs=1e-6)   # the val mIoU its record scored
+            for which, n in (('labeled', 20), ('unlabeled', 347), ('val', 101)):
+                assert 0.8 * n * H * W < np.sum(m[which]) <= n * H * W                # every image counted, void left out

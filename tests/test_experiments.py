@@ -321,3 +321,34 @@ def test_the_confirmation_seeds_are_fresh(tmp_path):
     assert not A.overfit_seeds_are_fresh(tmp_path)
     (tmp_path / 'x' / 'o.jsonl').write_text(json.dumps({'group': 'confirm', 'seed': 203}) + '\n')
     assert A.overfit_seeds_are_fresh(tmp_path)
+
+# ------------------------------------------------------------------------------------------------ the arms' confusion matrices
+def _confrec(tmp_path=None):
+    base = [[8, 2, 0], [0, 5, 5], [0, 0, 0]]                 # class c predicted, never present: IoU 0
+    cct = [[9, 1, 0], [0, 2, 8], [0, 0, 0]]
+    mats = {'7': {'baseline': {w: base for w in ('labeled', 'unlabeled', 'val')}, 'cct': {w: cct for w in ('labeled', 'unlabeled', 'val')}}}
+    return {'benchmark': 'overfit_confusion', 'arms': ['baseline', 'cct'], 'sets': ['labeled', 'unlabeled', 'val'],
+            'classes': ['a', 'b', 'c'], 'seeds': [7], 'matrices': mats}
+
+def test_confusion_iou_and_the_tables_on_made_up_matrices():
+    iou = A.confusion_iou([[8, 2, 0], [0, 5, 5], [0, 0, 0]])
+    assert list(iou) == pytest.approx([8 / 10, 5 / 12, 0])
+    assert np.isnan(A.confusion_iou([[3, 0], [0, 0]])[1])                                    # neither present nor predicted
+    t = A.overfit_confusion_tables(_confrec(), 'b')
+    assert t['miou'].loc['val', 'baseline'] == pytest.approx(100 * (0.8 + 5 / 12 + 0) / 3)
+    assert t['miou'].loc['val', 'cct − baseline'] == pytest.approx(100 * ((0.9 + 2 / 11) - (0.8 + 5 / 12)) / 3)
+    vc = t['val_classes']
+    assert vc.loc['b', 'true share'] == pytest.approx(50) and vc.loc['b', 'cct: recall'] == pytest.approx(20)
+    assert vc.loc['a', 'cct: predicted share'] == pytest.approx(45) and vc.loc['b', 'baseline: precision'] == pytest.approx(5 / 7 * 100)
+    assert list(t['flow'].index) == ['b', 'c'] and t['flow'].loc['c', 'cct'] == pytest.approx(80)   # where b's pixels went; rows under 2 % dropped
+    with pytest.raises(ValueError, match='focus'): A.overfit_confusion_tables(_confrec(), 'tree')
+
+def test_read_overfit_confusion_checks_the_record(tmp_path):
+    p = tmp_path / 'c.json'
+    p.write_text(json.dumps(_confrec())); assert A.read_overfit_confusion(p)['seeds'] == [7]
+    bad = _confrec(); bad['matrices']['7']['cct']['val'] = [[1, 2], [3, 4]]
+    p.write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match='seed 7, cct, val'): A.read_overfit_confusion(p)
+    bad = _confrec(); bad['seeds'] = [7, 8]
+    p.write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match='seeds'): A.read_overfit_confusion(p)
