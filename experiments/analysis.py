@@ -529,6 +529,7 @@ def learning_curve_points(f): # a `benchmarks/learning_curve.py` JSON
 # overfit.ipynb: the over-fit regime of issue 35 (benchmarks/overfit.py)
 # ---------------------------------------------------------------------------------------------------------------
 OVERFIT_RECORDS = 'overfit/overfit.jsonl'
+OVERFIT_CONFUSION = 'overfit/confusion.json'   # benchmarks/overfit_confusion.py: the arms' confusion matrices per seed and image set
 OVERFIT_FIELDS = ('cell', 'group', 'arm', 'seed', 'n_labeled', 'miou', 'per_class_iou', 'diagnostics', 'config', 'commit')
 OVERFIT_SCREEN_SEEDS = (100, 101)          # the screen's paired seeds
 OVERFIT_CCT_ARMS = ('cct', 'cct_auxsup', 'cct_pointwise')   # paper CCT and the variants the screen tried (benchmarks/overfit.py)
@@ -634,14 +635,12 @@ def overfit_confirmation(recs:list, # `overfit_records`
             'final': set(gaps.index) == set(planned)}
 
 def overfit_seeds_are_fresh(results:Path=RESULTS, planned:range=OVERFIT_PLANNED) -> bool: # the records folder; the seeds fixed in advance
-    "True when no record but the confirmation's own cells used any of the planned seeds (JSON records and every JSON-lines file)."
-    used = seeds_of_other_records(None, patterns=('*/*.json',), results=results)
+    "True when no record but the confirmation's own cells used any of the planned seeds (JSON records and every JSON-lines file); the confusion record (`OVERFIT_CONFUSION`) evaluates those cells' networks and trains nothing, so it is not another use."
+    used = seeds_of_other_records(OVERFIT_CONFUSION, patterns=('*/*.json',), results=results)
     for f in sorted(Path(results).glob('*/*.jsonl')):
         lines = [json.loads(l) for l in f.read_text().splitlines() if l.strip()]
         used |= seeds_in([r for r in lines if r.get('group') != 'confirm'])
     return not (used & set(planned))
-
-OVERFIT_CONFUSION = 'overfit/confusion.json'   # benchmarks/overfit_confusion.py: the arms' confusion matrices per seed and image set
 
 def read_overfit_confusion(path=None) -> dict: # the record (default: RESULTS/OVERFIT_CONFUSION)
     "`benchmarks/overfit_confusion.py`'s record, checked: one C×C matrix of counts per seed, arm and set; an error names what is wrong."
@@ -664,12 +663,14 @@ def confusion_iou(cm) -> np.ndarray: # a C×C confusion matrix (rows: truth, col
 
 def overfit_confusion_tables(rec:dict, # `read_overfit_confusion`
                              focus:str) -> dict: # a class whose val pixels to follow (e.g. the one CCT loses most on)
-    "Three tables from the matrices: mIoU per set and arm (mean over the seeds, points); val class by class over all seeds (true and predicted share of pixels, recall, precision); where `focus`'s val pixels go."
+    "Tables from the matrices: mIoU per set and arm (mean over the seeds, points); each seed's gap per set; val class by class over all seeds (true and predicted share of pixels, recall, precision); where `focus`'s val pixels go; `focus`'s recall per set."
     arms, classes, seeds = rec['arms'], rec['classes'], [str(s) for s in rec['seeds']]
     if focus not in classes: raise ValueError(f"focus={focus!r}: not one of the record's classes {classes}")
     m = lambda s, a, w: np.asarray(rec['matrices'][s][a][w], dtype=float)
     miou = pd.DataFrame({a: {w: 100 * np.mean([np.nanmean(confusion_iou(m(s, a, w))) for s in seeds]) for w in rec['sets']} for a in arms})
     miou[f'{arms[1]} − {arms[0]}'] = miou[arms[1]] - miou[arms[0]]
+    per_seed = pd.DataFrame({w: {int(s): 100 * (np.nanmean(confusion_iou(m(s, arms[1], w))) - np.nanmean(confusion_iou(m(s, arms[0], w)))) for s in seeds}
+                             for w in rec['sets']}).rename_axis(f'{arms[1]} − {arms[0]} mIoU on, seed')
     tot = {a: sum(m(s, a, 'val') for s in seeds) for a in arms}
     cls = {'true share': 100 * tot[arms[0]].sum(1) / tot[arms[0]].sum()}
     for a in arms:
@@ -678,8 +679,9 @@ def overfit_confusion_tables(rec:dict, # `read_overfit_confusion`
             cls |= {f'{a}: predicted share': 100 * t.sum(0) / t.sum(), f'{a}: recall': 100 * np.diag(t) / t.sum(1), f'{a}: precision': 100 * np.diag(t) / t.sum(0)}
     i = classes.index(focus)
     flow = pd.DataFrame({a: 100 * tot[a][i] / tot[a][i].sum() for a in arms}, index=classes)
-    return {'miou': miou.rename_axis('mIoU on'), 'val_classes': pd.DataFrame(cls, index=classes),
-            'flow': flow[(flow > 2).any(axis=1)].rename_axis(f'val {focus} pixels predicted as (%)')}
+    recall = pd.DataFrame({a: {w: 100 * (lambda t: t[i, i] / t[i].sum())(sum(m(s, a, w) for s in seeds)) for w in rec['sets']} for a in arms})
+    return {'miou': miou.rename_axis('mIoU on'), 'per_seed': per_seed, 'val_classes': pd.DataFrame(cls, index=classes),
+            'flow': flow[(flow > 2).any(axis=1)].rename_axis(f'val {focus} pixels predicted as (%)'), 'recall': recall.rename_axis(f'{focus} recall on')}
 
 def overfit_report(recs:list): # `overfit_records`
     "Print the over-fit regime's screen and confirmation: the over-fit check, each arm's paired gaps, head lag, the test and the per-class gaps."

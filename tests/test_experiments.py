@@ -321,9 +321,13 @@ def test_the_confirmation_seeds_are_fresh(tmp_path):
     assert not A.overfit_seeds_are_fresh(tmp_path)
     (tmp_path / 'x' / 'o.jsonl').write_text(json.dumps({'group': 'confirm', 'seed': 203}) + '\n')
     assert A.overfit_seeds_are_fresh(tmp_path)
+    (tmp_path / 'overfit').mkdir(); (tmp_path / A.OVERFIT_CONFUSION).write_text(json.dumps({'seeds': [203]}))
+    assert A.overfit_seeds_are_fresh(tmp_path)                              # the confusion record only evaluates the confirmation's networks
+    (tmp_path / 'overfit' / 'other.json').write_text(json.dumps({'seeds': [203]}))
+    assert not A.overfit_seeds_are_fresh(tmp_path)
 
 # ------------------------------------------------------------------------------------------------ the arms' confusion matrices
-def _confrec(tmp_path=None):
+def _confrec():
     base = [[8, 2, 0], [0, 5, 5], [0, 0, 0]]                 # class c predicted, never present: IoU 0
     cct = [[9, 1, 0], [0, 2, 8], [0, 0, 0]]
     mats = {'7': {'baseline': {w: base for w in ('labeled', 'unlabeled', 'val')}, 'cct': {w: cct for w in ('labeled', 'unlabeled', 'val')}}}
@@ -337,9 +341,11 @@ def test_confusion_iou_and_the_tables_on_made_up_matrices():
     t = A.overfit_confusion_tables(_confrec(), 'b')
     assert t['miou'].loc['val', 'baseline'] == pytest.approx(100 * (0.8 + 5 / 12 + 0) / 3)
     assert t['miou'].loc['val', 'cct − baseline'] == pytest.approx(100 * ((0.9 + 2 / 11) - (0.8 + 5 / 12)) / 3)
+    assert t['per_seed'].loc[7, 'unlabeled'] == pytest.approx(t['miou'].loc['unlabeled', 'cct − baseline'])
     vc = t['val_classes']
     assert vc.loc['b', 'true share'] == pytest.approx(50) and vc.loc['b', 'cct: recall'] == pytest.approx(20)
     assert vc.loc['a', 'cct: predicted share'] == pytest.approx(45) and vc.loc['b', 'baseline: precision'] == pytest.approx(5 / 7 * 100)
+    assert t['recall'].loc['labeled', 'cct'] == pytest.approx(20) and t['recall'].loc['val', 'baseline'] == pytest.approx(50)
     assert list(t['flow'].index) == ['b', 'c'] and t['flow'].loc['c', 'cct'] == pytest.approx(80)   # where b's pixels went; rows under 2 % dropped
     with pytest.raises(ValueError, match='focus'): A.overfit_confusion_tables(_confrec(), 'tree')
 
