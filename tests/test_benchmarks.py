@@ -339,6 +339,6 @@ def test_overfit_confusion_record_is_the_records_networks():
     for s in rec['seeds']:
         for arm in rec['arms']:
             m = rec['matrices'][str(s)][arm]
-            assert np.nanmean(A.confusion_iou(m['val'])) == pytest.approx(miou[(s, arm)], abs=1e-6)   # the val mIoU its record scored
+            assert np.nanmean(A.confusion_iou(m['val'])) == pytest.approx(miou[(s, arm)], abs=1e-4)   # its record's val mIoU, to a few pixels (other eval batches can flip near-tied logits)
             for which, n in (('labeled', 20), ('unlabeled', 347), ('val', 101)):
                 assert 0.8 * n * H * W < np.sum(m[which]) <= n * H * W                # every image counted, void left out
