@@ -657,9 +657,10 @@ def read_overfit_confusion(path=None) -> dict: # the record (default: RESULTS/OV
     return rec
 
 def confusion_iou(cm) -> np.ndarray: # a C×C confusion matrix (rows: truth, columns: prediction)
-    "IoU per class, NaN for a class neither present nor predicted (the mIoU is their nan-mean)."
-    cm = np.asarray(cm, dtype=float); tp = np.diag(cm); union = cm.sum(0) + cm.sum(1) - tp
-    with np.errstate(invalid='ignore', divide='ignore'): return np.where(union > 0, tp / union, np.nan)
+    "IoU per class as a NumPy array, NaN for a class neither present nor predicted (the mIoU is their nan-mean): the library's `iou_per_class`."
+    import torch
+    from cct_nb.metrics import iou_per_class
+    return iou_per_class(torch.as_tensor(np.asarray(cm, dtype=np.int64))).numpy()
 
 def overfit_confusion_tables(rec:dict, # `read_overfit_confusion`
                              focus:str) -> dict: # a class whose val pixels to follow (e.g. the one CCT loses most on)
