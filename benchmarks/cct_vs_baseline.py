@@ -86,7 +86,8 @@ def paired_baselines(path, dataset:str, config:dict):
     try: d = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as e: sys.exit(f"error: --baseline-from {path}: not a readable JSON file ({e})")
     if d.get('benchmark') != 'cct_vs_baseline' or d.get('dataset') != dataset: sys.exit(f"error: --baseline-from {path}: not a cct_vs_baseline record of {dataset}")
-    diff = sorted(k for k in set(config) | set(d['config']) if k not in CCT_ONLY and config.get(k) != d['config'].get(k))
+    default = run_config(dataset)                     # an option added after the record was written: the record trained at its default
+    diff = sorted(k for k in set(config) | set(d['config']) if k not in CCT_ONLY and config.get(k, default.get(k)) != d['config'].get(k, default.get(k)))
     if diff: sys.exit(f"error: --baseline-from {path}: its baseline was trained with other {', '.join(diff)}")
     return {r['seed']: r for r in d['runs']}
 

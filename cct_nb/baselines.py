@@ -120,11 +120,12 @@ def mean_teacher_learner(data:SegData, # from `segmentation_dls` with `n_labeled
                          noise_std:float=0.15, # Gaussian input noise
                          flip:bool=True, # random flips of the student's input
                          ema_warmup:bool=True, # smaller decay for the first $1/(1-\alpha)$ updates (Tarvainen & Valpola's code)
+                         output_stride:int=PAPER['output_stride'], # the encoder's: 8 (the paper's) or 16
                          cbs=None, # more callbacks
                          **kwargs): # passed to `segmentation_learner` / `Learner`
     "A fastai `Learner` training the baseline network with the Mean Teacher consistency on `data`'s unlabeled images."
     _need_unlabeled(data)
-    net = MeanTeacherNet(segmentation_net(data.info.n_classes, arch, pretrained, z_channels), noise_std, flip)
+    net = MeanTeacherNet(segmentation_net(data.info.n_classes, arch, pretrained, z_channels, output_stride=output_stride), noise_std, flip)
     loss = ConsistencyLoss(consistency_mse, data.info.n_classes, data.info.ignore_index)
     cbs = [UnlabeledBatches(data.unlabeled), unlabeled_schedule(lambda_u, rampup_u, ramp), MeanTeacher(ema_decay, ema_warmup)] + list(cbs or [])
     return segmentation_learner(data, arch, pretrained, z_channels, model=net, loss_func=loss, cbs=cbs, **kwargs)
@@ -170,11 +171,12 @@ def vat_learner(data:SegData, # from `segmentation_dls` with `n_labeled` set
                 lambda_u:float=METHOD_DEFAULTS['vat']['lambda_u'], # $\lambda_u$ (Miyato et al.'s $\alpha = 1$)
                 rampup_u:float=PAPER['rampup_u'], # ramp-up period of $\omega_u$
                 ramp:str=PAPER['ramp'], # ramp shape (`RAMPS`)
+                output_stride:int=PAPER['output_stride'], # the encoder's: 8 (the paper's) or 16
                 cbs=None, # more callbacks
                 **kwargs): # passed to `segmentation_learner` / `Learner`
     "A fastai `Learner` training the baseline network with input-level VAT on `data`'s unlabeled images."
     _need_unlabeled(data)
-    net = VATNet(segmentation_net(data.info.n_classes, arch, pretrained, z_channels), xi, eps)
+    net = VATNet(segmentation_net(data.info.n_classes, arch, pretrained, z_channels, output_stride=output_stride), xi, eps)
     loss = ConsistencyLoss(partial(consistency_kl, class_mean=False), data.info.n_classes, data.info.ignore_index)   # Miyato et al.: KL in nats per pixel
     cbs = [UnlabeledBatches(data.unlabeled), unlabeled_schedule(lambda_u, rampup_u, ramp)] + list(cbs or [])
     return segmentation_learner(data, arch, pretrained, z_channels, model=net, loss_func=loss, cbs=cbs, **kwargs)

@@ -56,7 +56,7 @@ def load_checkpoint(path, # a file written by `save_checkpoint`
     if not isinstance(m, dict) or not isinstance(m.get('n_classes'), int) or m['n_classes'] < 1 or not isinstance(ck.get('model'), dict):
         raise ValueError(f"{path}: a cct_nb checkpoint without its weights or a valid meta['n_classes']")
     arch, z = m.get('arch', 'resnet50'), m.get('z_channels', 512)
-    try: net = segmentation_net(m['n_classes'], arch, False, z, m.get('final_relu', False))
+    try: net = segmentation_net(m['n_classes'], arch, False, z, m.get('final_relu', False), m.get('output_stride', 8))   # same weights at either stride: the meta says which
     except (ValueError, TypeError) as e: raise ValueError(f"{path}: its meta does not describe a network we can build ({e})") from None
     try: net.load_state_dict(ck['model'])
     except RuntimeError as e:   # weights of another architecture, class count or z_channels than the meta says

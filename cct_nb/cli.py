@@ -47,6 +47,7 @@ def cct_nb_train(
     epochs:Param("epochs = passes over the unlabeled set", int)=None,
     arch:Param("backbone: resnet18, resnet34, resnet50, resnet101", str)=None,
     z_channels:Param("channels of the encoder output z (PSP)", int)=None,
+    output_stride:Param("the encoder's output stride: 8 (the paper's: layer3 and layer4 dilated) or 16 (layer4 only: a grid of z 4x smaller, a cheaper step; every decoder upsamples once more)", int)=None,
     pretrained:Param("a local state_dict .pth for the backbone: torchvision's ImageNet weights, or cct_nb_pretrain's backbone.pth (never downloads)", str)=None,
     init_from:Param("warm start: the encoder and main decoder of a finished run (its model.pth or folder); --compare's baseline starts there too", str)=None,
     aux_init:Param("CCT's auxiliary decoders start from their own random weights (random, default, as in the paper) or as copies of the main decoder (main; meant for --init-from)", str)=None,

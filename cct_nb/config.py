@@ -8,12 +8,13 @@ from .losses import check_class_balance
 from .perturbations import parse_perturbations
 
 # %% auto #0
-__all__ = ['PAPER', 'PRETRAIN', 'RECIPE_LR', 'METHOD_DEFAULTS', 'CPU', 'PRESETS', 'RUN_OPTIONS', 'METHODS', 'AUX_INITS',
-           'PRECISIONS', 'OPTION_NAMES', 'RUN_PRESETS', 'preset', 'RunConfig', 'parse_size', 'run_config', 'run_preset']
+__all__ = ['PAPER', 'PRETRAIN', 'RECIPE_LR', 'METHOD_DEFAULTS', 'CPU', 'PRESETS', 'NETWORK_OPTIONS', 'RUN_OPTIONS', 'METHODS',
+           'AUX_INITS', 'PRECISIONS', 'OPTION_NAMES', 'RUN_PRESETS', 'preset', 'RunConfig', 'parse_size', 'run_config',
+           'run_preset']
 
 # %% ../nbs/reference/config.ipynb #cfgpaper
 PAPER = dict(   # §4.1 and Table 12: what a run does unless told otherwise
-    arch='resnet50', z_channels=512,                  # the encoder: ResNet-50 with output stride 8, PSP to a 512-channel z
+    arch='resnet50', z_channels=512, output_stride=8,  # the encoder: ResNet-50 with output stride 8, PSP to a 512-channel z
     perturbations='cct', unsup_loss='mse', sup_loss='ce',   # the 30 auxiliary decoders, the MSE of eq. 7, eq. 1's cross-entropy
     lambda_u=30., rampup_u=0.1, ramp='sigmoid',        # w_u ramps up to 30 over the first 10 % along exp(-5(1-t)^2) (§3.2.2)
     eta_final=0.9, eta_rampup=0.5,                     # ab-CE: the threshold rises from 1/C to 0.9 over half of training (eq. 17)
@@ -38,10 +39,12 @@ PRESETS = {   # per dataset: the labeled budget, the epochs, the size, and what 
     'sunrgbd':    dict(n_labeled=500, epochs=100, size=(240, 320), bs=8),
 }
 
+NETWORK_OPTIONS = ('arch', 'z_channels', 'output_stride', 'recipe')   # what every dataset takes from `PAPER` unless its preset says otherwise
+
 def preset(dataset:str) -> dict: # a key of `PRESETS`
     "The dataset's defaults: `PAPER` with its preset's overrides."
     if dataset not in PRESETS: raise ValueError(f"--dataset {dataset!r} unknown; choose one of {sorted(PRESETS)}")
-    return {k: PAPER[k] for k in ('arch', 'z_channels', 'recipe')} | PRESETS[dataset]
+    return {k: PAPER[k] for k in NETWORK_OPTIONS} | PRESETS[dataset]
 
 # %% ../nbs/reference/config.ipynb #cfgrun
 RUN_OPTIONS = dict(   # every option of a run (`cct_nb_train`'s flags) and its default; the dataset's preset fills the rest
@@ -53,7 +56,7 @@ RUN_OPTIONS = dict(   # every option of a run (`cct_nb_train`'s flags) and its d
 METHODS = ('cct', 'baseline', 'mean-teacher', 'vat')   # Table 4's methods (`reference/baselines` has the last two)
 AUX_INITS = ('random', 'main')   # the auxiliary decoders start with their own weights (the paper's) or as copies of the main decoder
 PRECISIONS = ('fp32', 'bf16', 'fp16')   # autocast mixed precision (weights stay fp32)
-OPTION_NAMES = frozenset(RUN_OPTIONS) | set(CPU) | {k for p in PRESETS.values() for k in p}   # every option of a run (what `run_config` takes)
+OPTION_NAMES = frozenset(RUN_OPTIONS) | set(NETWORK_OPTIONS) | set(CPU) | {k for p in PRESETS.values() for k in p}   # every option of a run (what `run_config` takes)
 
 class RunConfig(dict):
     "A run's checked configuration (`run_config`): a dict of every option, written to `run.json` as it is; its keys are also attributes."
@@ -88,8 +91,8 @@ def _check_ranges(cfg:dict):
 def _check_choices(cfg:dict):
     "Options with a fixed set of values."
     for k, choices in (('method', METHODS), ('precision', PRECISIONS), ('aux_init', AUX_INITS), ('sup_loss', ('ce', 'abce')),
-                       ('unsup_loss', ('mse', 'kl', 'js')), ('recipe', tuple(RECIPE_LR))):
-        if cfg[k] not in choices: raise ValueError(f"{_flag(k)} {cfg[k]!r}: choose one of {', '.join(choices)}")
+                       ('unsup_loss', ('mse', 'kl', 'js')), ('recipe', tuple(RECIPE_LR)), ('output_stride', (8, 16))):
+        if cfg[k] not in choices: raise ValueError(f"{_flag(k)} {cfg[k]!r}: choose one of {', '.join(map(str, choices))}")
 
 def _check_methods(cfg:dict):
     "Options that only some methods have."

@@ -162,7 +162,7 @@ def domains_run(out, # the run folder
     learn = multi_domain_learner(datas, cfg.arch, cfg.pretrained, cfg.z_channels, cfg.perturbations, cfg.unsup_loss, cfg.sup_loss, cfg.conf_mask,
                                  cfg.pairwise, cfg.class_balance, **{k: cfg[k] for k in ('lambda_u', 'rampup_u') if cfg[k] is not None},
                                  unlabeled=method == 'cct', adversarial=adversarial, lambda_adv=lambda_adv, domain_bn=domain_bn, steps=steps,
-                                 recipe=cfg.recipe, path=out, model_dir='.')
+                                 recipe=cfg.recipe, output_stride=cfg.output_stride, path=out, model_dir='.')
     configure_learner(learn, cfg)
     t0 = time.time()
     if quiet:
@@ -172,7 +172,7 @@ def domains_run(out, # the run folder
     res = evaluate_domains(learn)
     for c in cfgs:
         meta = {'n_classes': datas[c.name].info.n_classes, 'dataset': c.dataset, 'domain': c.name, 'arch': cfg.arch,
-                'z_channels': cfg.z_channels, 'size': list(c.size) if c.size else None, 'method': method, 'seed': cfg.seed,
+                'z_channels': cfg.z_channels, 'output_stride': cfg.output_stride, 'size': list(c.size) if c.size else None, 'method': method, 'seed': cfg.seed,
                 'domains': names, 'adversarial': adversarial, 'domain_bn': domain_bn}
         save_checkpoint(out / f'model_{c.name}.pth', learn.model.domain_net(c.name), meta, overwrite=True)
     return finish_run(out, {'method': method, 'adversarial': adversarial, 'domain_bn': domain_bn, 'domains': names, **res,

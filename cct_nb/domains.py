@@ -5,7 +5,7 @@
 # %% ../nbs/lessons/10_domains.ipynb #ac2328ba
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F
-from .model import Encoder, Decoder, SegmentationNet, match_size
+from .model import Encoder, Decoder, SegmentationNet, match_size, check_output_stride
 from .perturbations import AuxiliaryDecoders, parse_perturbations, plain
 from .metrics import MIoU
 from .train import CCTLoss, cct_schedule
@@ -272,6 +272,7 @@ def multi_domain_learner(datas:dict, # {domain: `SegData`}, with unlabeled loade
                          domain_bn:bool=False, # per-domain BatchNorm running statistics (not in the paper)
                          steps:int=None, # iterations per domain per epoch (see `DomainLoader`)
                          final_relu:bool=False, # see `Decoder`
+                         output_stride:int=PAPER['output_stride'], # the shared encoder's: 8 (the paper's) or 16
                          backbone_div:float=None, # backbone lr divisor (`default_backbone_div`)
                          recipe:str=PAPER['recipe'], # 'paper' (SGD + poly) or 'fastai' (Adam + one-cycle)
                          perturbation_kwargs:dict=None, # options of the perturbations
@@ -283,13 +284,14 @@ def multi_domain_learner(datas:dict, # {domain: `SegData`}, with unlabeled loade
         missing = [d for d, s in datas.items() if s.unlabeled is None]
         if missing: raise ValueError(f"domains {missing} have no unlabeled images: build them with n_labeled set, or pass unlabeled=False")
     infos = {d: s.info for d, s in datas.items()}
-    enc = Encoder(arch, pretrained, z_channels)
-    decoders = {d: Decoder(z_channels, i.n_classes, final_relu=final_relu) for d, i in infos.items()}
+    n_up = check_output_stride(output_stride)
+    enc = Encoder(arch, pretrained, z_channels, output_stride)
+    decoders = {d: Decoder(z_channels, i.n_classes, n_up, final_relu) for d, i in infos.items()}
     aux = None
     if unlabeled:
         spec = parse_perturbations(perturbations)
         with RandomStream(salt=4):        # from their own stream: the encoder and main decoders start as the baseline's
-            aux = {d: AuxiliaryDecoders(z_channels, i.n_classes, spec, stuff=i.stuff, final_relu=final_relu, **(perturbation_kwargs or {}))
+            aux = {d: AuxiliaryDecoders(z_channels, i.n_classes, spec, stuff=i.stuff, final_relu=final_relu, n_upsample=n_up, **(perturbation_kwargs or {}))
                    for d, i in infos.items()}
     with RandomStream(salt=5): disc = DomainDiscriminator(z_channels, max(2, len(datas)), grl_scale=grl_scale) if adversarial else None
     model = MultiDomainCCT(enc, decoders, aux, disc, domain_bn)

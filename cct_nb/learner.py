@@ -109,11 +109,12 @@ def segmentation_learner(data:SegData, # from `segmentation_dls`
                          final_relu:bool=False, # see `Decoder`
                          recipe:str=PAPER['recipe'], # see `seg_learner`
                          cbs=None, # more callbacks
+                         output_stride:int=PAPER['output_stride'], # the encoder's: 8 (the paper's) or 16 (see `resnet_backbone`)
                          **kwargs): # passed to `seg_learner` (backbone_div) and `Learner` (path, model_dir, ...)
     "A fastai `Learner` for the supervised baseline: the paper's network and recipe, backbone/rest parameter groups, mIoU and pixel accuracy."
     info = data.info
     if loss_func is not None and sup_loss != 'ce': raise ValueError(f"sup_loss={sup_loss!r} and a loss_func: give one of them")
-    if model is None: model = segmentation_net(info.n_classes, arch, pretrained, z_channels, final_relu)
+    if model is None: model = segmentation_net(info.n_classes, arch, pretrained, z_channels, final_relu, output_stride)
     cbs = ([abce_schedule()] if sup_loss == 'abce' else []) + list(cbs or [])
     return seg_learner(data, model, loss_func or SegmentationLoss(info.ignore_index, sup_loss, info.n_classes), recipe, pretrained, cbs=cbs, **kwargs)
 

@@ -10,12 +10,15 @@ import torchvision
 from fastai.layers import icnr_init
 
 # %% auto #0
-__all__ = ['BACKBONES', 'dilate_resnet_', 'backbone_weights', 'resnet_backbone', 'PSPModule', 'Encoder', 'PixelShuffleUp',
-           'Decoder', 'SegmentationNet', 'match_size', 'segmentation_net', 'backbone_splitter']
+__all__ = ['OUTPUT_STRIDES', 'BACKBONES', 'dilate_resnet_', 'backbone_weights', 'check_output_stride', 'resnet_backbone',
+           'PSPModule', 'Encoder', 'PixelShuffleUp', 'Decoder', 'SegmentationNet', 'match_size', 'segmentation_net',
+           'backbone_splitter']
 
 # %% ../nbs/lessons/03_model.ipynb #1e7c6634
+OUTPUT_STRIDES = {8: (2, 4), 16: (None, 2)}   # output stride: the dilations of layer3 and layer4 (None: the layer keeps its stride)
+
 def dilate_resnet_(net:nn.Module, # a torchvision ResNet (BasicBlock or Bottleneck)
-                   dilations=(2, 4)): # dilation of `layer3` and `layer4`; None keeps a layer strided ((None, 2): output stride 16)
+                   dilations=OUTPUT_STRIDES[8]): # dilation of `layer3` and `layer4`; None keeps a layer strided ((None, 2): output stride 16)
     "Turn `net` into an output-stride-8 network in place: no stride in `layer3`/`layer4`, dilated 3×3 convs instead."
     for layer, d in zip((net.layer3, net.layer4), dilations):
         if d is None: continue
@@ -39,10 +42,17 @@ def backbone_weights(arch:str, # a key of `BACKBONES`
     if pretrained is True: return getattr(torchvision.models, BACKBONES[arch][1]).DEFAULT
     return None
 
+def check_output_stride(output_stride:int): # the encoder's output stride
+    "The number of 2× upsamplings a decoder needs to bring $z$ back to the input's resolution (3 for 8, 4 for 16); an error for another stride."
+    if output_stride not in OUTPUT_STRIDES: raise ValueError(f"output_stride={output_stride!r}: choose one of {sorted(OUTPUT_STRIDES)}")
+    return output_stride.bit_length() - 1
+
 def resnet_backbone(arch:str='resnet50', # one of `BACKBONES`
-                    pretrained=False): # False, True (torchvision ImageNet weights: downloads once) or a local `.pth` path
-    "A torchvision ResNet with output stride 8 (dilated `layer3`/`layer4`) and without its classifier."
+                    pretrained=False, # False, True (torchvision ImageNet weights: downloads once) or a local `.pth` path
+                    output_stride:int=8): # 8 (the paper's: layer3 and layer4 dilated) or 16 (layer4 only: a 4× smaller grid of $z$, cheaper)
+    "A torchvision ResNet with output stride 8 (dilated `layer3`/`layer4`) or 16, without its classifier."
     if arch not in BACKBONES: raise ValueError(f"arch={arch!r}: unknown backbone; choose one of {sorted(BACKBONES)}")
+    check_output_stride(output_stride)
     net = getattr(torchvision.models, BACKBONES[arch][0])(weights=backbone_weights(arch, pretrained))
     if pretrained not in (False, None, True):
         path = Path(pretrained)
@@ -53,7 +63,7 @@ def resnet_backbone(arch:str='resnet50', # one of `BACKBONES`
         bad = [k for k in missing if not k.startswith('fc.')]
         if bad: raise ValueError(f"{path}: not a {arch} state_dict (missing {bad[:3]}...)")
     net.fc = nn.Identity()
-    return dilate_resnet_(net)
+    return dilate_resnet_(net, OUTPUT_STRIDES[output_stride])
 
 # %% ../nbs/lessons/03_model.ipynb #f33a8a6e
 class PSPModule(nn.Module):
@@ -74,13 +84,14 @@ class PSPModule(nn.Module):
 
 # %% ../nbs/lessons/03_model.ipynb #849197be
 class Encoder(nn.Module):
-    "The shared encoder $h$: an output-stride-8 ResNet followed by a PSP module; `forward(x)` is $z = h(x)$."
+    "The shared encoder $h$: an output-stride-8 (or 16) ResNet followed by a PSP module; `forward(x)` is $z = h(x)$."
     def __init__(self, arch:str='resnet50', # backbone, a key of `BACKBONES`
                  pretrained=False, # False, True (torchvision ImageNet weights) or a local state_dict path
-                 out_ch:int=512): # channels of $z$
+                 out_ch:int=512, # channels of $z$
+                 output_stride:int=8): # 8 (the paper's) or 16 (see `resnet_backbone`)
         super().__init__()
-        self.arch, self.out_ch = arch, out_ch
-        self.backbone = resnet_backbone(arch, pretrained)
+        self.arch, self.out_ch, self.output_stride = arch, out_ch, output_stride
+        self.backbone = resnet_backbone(arch, pretrained, output_stride)
         self.psp = PSPModule(BACKBONES[arch][2], out_ch)
 
     def features(self, x): # images, (B, 3, H, W)
@@ -138,10 +149,11 @@ def segmentation_net(n_classes:int, # $C$
                      arch:str='resnet50', # backbone
                      pretrained=False, # False, True or a local state_dict path
                      z_channels:int=512, # channels of $z$
-                     final_relu:bool=False): # see `Decoder`
+                     final_relu:bool=False, # see `Decoder`
+                     output_stride:int=8): # 8 (the paper's) or 16: the decoder gets one upsampling more
     "The encoder–main-decoder network of the paper with a randomly initialised (or `pretrained`) backbone."
-    enc = Encoder(arch, pretrained, z_channels)
-    return SegmentationNet(enc, Decoder(z_channels, n_classes, final_relu=final_relu))
+    enc = Encoder(arch, pretrained, z_channels, output_stride)
+    return SegmentationNet(enc, Decoder(z_channels, n_classes, check_output_stride(output_stride), final_relu))
 
 def backbone_splitter(model:nn.Module): # any model with `.encoder.backbone`
     "fastai splitter: parameter groups [pretrained backbone, everything else] (a pretrained backbone trains at lr/10)."

@@ -262,6 +262,7 @@ class AuxiliaryDecoders(nn.Module):
                  spec=CCT_PERTURBATIONS, # which perturbations and how many decoders each (see `parse_perturbations`)
                  stuff=(), # the dataset's background classes (Obj-Msk, Con-Msk, G-Cutout)
                  final_relu:bool=False, # as in `Decoder`
+                 n_upsample:int=3, # as in `Decoder`
                  **perturbation_kwargs): # e.g. uniform_range=0.3, gamma_range=(0.6, 0.9), p=0.5, area=0.4, xi=1e-6, eps=2.0
         super().__init__()
         self.spec, self.in_ch, self.n_classes = parse_perturbations(spec), in_ch, n_classes
@@ -274,7 +275,7 @@ class AuxiliaryDecoders(nn.Module):
             if 'stuff' in accepted: kw['stuff'] = stuff
             used |= set(kw)
             self.perturbations[name] = cls(**kw)
-            self.decoders[name] = StackedDecoder(k, in_ch, n_classes, final_relu=final_relu)
+            self.decoders[name] = StackedDecoder(k, in_ch, n_classes, n_upsample, final_relu)
         unused = set(perturbation_kwargs) - used
         if unused: raise ValueError(f"{sorted(unused)}: no selected perturbation ({list(self.spec)}) takes these arguments")
 

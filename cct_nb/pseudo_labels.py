@@ -215,6 +215,7 @@ def prepare_weak_labels(data:SegData, # from `segmentation_dls` with `n_labeled`
                         min_pixels:int=1, # see `image_labels`
                         background='default', # see `pseudo_labels`; 'default' = `default_background(data.info)`
                         seed:int=0, # seed of the pretraining
+                        output_stride:int=8, # the encoder's (CCT's encoder starts from this one, so it is CCT's stride)
                         **kwargs): # passed to `make_pseudo_labels` (scales, flip, theta_bg, theta_fg, crf, min_prob, crf_kwargs, n_workers, bs)
     "Pretrain the classification branch and write the pseudo-labels of `data`'s unlabeled images; returns `(out_dir, encoder)`."
     from fastai.torch_core import set_seed
@@ -222,9 +223,9 @@ def prepare_weak_labels(data:SegData, # from `segmentation_dls` with `n_labeled`
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     if background == 'default': background = default_background(data.info)
     cfg = dict(dataset=data.info.name, arch=arch, feature=feature, pretrained=str(pretrained), z_channels=z_channels, epochs=epochs, lr=lr,
-               backbone_div=backbone_div, min_pixels=min_pixels, seed=seed,
+               backbone_div=backbone_div, min_pixels=min_pixels, seed=seed, output_stride=output_stride,
                items=hashlib.sha1(repr([str(i) for i, _ in list(data.labeled_items) + list(data.unlabeled_items)]).encode()).hexdigest()[:16])
-    enc = Encoder(arch, pretrained, z_channels)
+    enc = Encoder(arch, pretrained, z_channels, output_stride)
     head = ClassificationHead(feature_channels(enc, feature), data.info.n_classes, feature)
     f = out_dir / 'classifier.pth'
     if f.exists():

@@ -79,14 +79,15 @@ def use_deterministic():
 def init_from_checkpoint(path, # a `model.pth` written by `train_run` / `cct_nb_train`, or the run folder holding it
                          n_classes:int, # the classes this run predicts
                          arch:str, # this run's backbone
-                         z_channels:int): # this run's channels of $z$
+                         z_channels:int, # this run's channels of $z$
+                         output_stride:int=8): # this run's output stride of the encoder
     "The network (encoder $h$, main decoder $g$) of a finished run, checked to fit this run: `train_run` starts from it (a warm start)."
     path = Path(path)
     if path.is_dir(): path = path / 'model.pth'
     if not path.is_file(): raise FileNotFoundError(f"--init-from {path}: no such checkpoint (a model.pth or a run folder holding one)")
     net, meta = load_checkpoint(path)
-    want = {'n_classes': n_classes, 'arch': arch, 'z_channels': z_channels}
-    have = {'n_classes': meta['n_classes'], 'arch': meta.get('arch', 'resnet50'), 'z_channels': meta.get('z_channels', 512)}
+    want = {'n_classes': n_classes, 'arch': arch, 'z_channels': z_channels, 'output_stride': output_stride}
+    have = {'n_classes': meta['n_classes'], 'arch': meta.get('arch', 'resnet50'), 'z_channels': meta.get('z_channels', 512), 'output_stride': meta.get('output_stride', 8)}
     diff = [f"{k}={have[k]!r} (this run: {want[k]!r})" for k in want if have[k] != want[k]]
     if diff: raise ValueError(f"--init-from {path}: a checkpoint of another network: " + ', '.join(diff))
     return net
@@ -95,7 +96,7 @@ def _weak_learner(cfg:RunConfig, data, out:Path, **kwargs):
     "§3.3: CAM pseudo-labels (cached under out/weak) and L_w on the unlabeled images (an extension, imported when asked for)."
     from cct_nb.pseudo_labels import prepare_weak_labels, weak_dataset
     from cct_nb.weak import weak_cct_learner
-    pseudo, enc = prepare_weak_labels(data, out / 'weak', cfg.arch, cfg.pretrained, cfg.z_channels, seed=cfg.seed,
+    pseudo, enc = prepare_weak_labels(data, out / 'weak', cfg.arch, cfg.pretrained, cfg.z_channels, seed=cfg.seed, output_stride=cfg.output_stride,
                                       min_pixels=cfg.weak_min_pixels, n_workers=cfg.workers or 0)   # 0: the CRF in this process
     return weak_cct_learner(data, weak_dataset(data, pseudo, 'crf'), encoder=enc, **kwargs)
 
@@ -103,7 +104,7 @@ def run_learner(cfg:RunConfig, # from `run_config`
                 data, # the run's `SegData`
                 out:Path): # the run folder (the learner's path)
     "The `Learner` of `cfg.method` built from the configuration: CCT (with weak labels if asked), the baseline, Mean Teacher or VAT."
-    net = dict(arch=cfg.arch, pretrained=cfg.pretrained, z_channels=cfg.z_channels, recipe=cfg.recipe, path=out, model_dir='.')
+    net = dict(arch=cfg.arch, pretrained=cfg.pretrained, z_channels=cfg.z_channels, output_stride=cfg.output_stride, recipe=cfg.recipe, path=out, model_dir='.')
     weights = {k: cfg[k] for k in ('lambda_u', 'rampup_u') if cfg[k] is not None}   # else the method's own (`PAPER`, `METHOD_DEFAULTS`)
     if cfg.method == 'cct':
         opts = {k: cfg[k] for k in ('perturbations', 'unsup_loss', 'sup_loss', 'conf_mask', 'pairwise', 'class_balance', 'aux_sup')}
@@ -229,7 +230,7 @@ def train_run(out, # the run folder
     _check_inputs(dataset, data_dir, cfg)
     rank, world = _distributed(cfg)
     init = None                                   # a warm start, read (and checked) before anything is written; a resumed run has its own weights
-    if cfg.init_from is not None and not resume: init = init_from_checkpoint(cfg.init_from, dataset_info(dataset).n_classes, cfg.arch, cfg.z_channels)
+    if cfg.init_from is not None and not resume: init = init_from_checkpoint(cfg.init_from, dataset_info(dataset).n_classes, cfg.arch, cfg.z_channels, cfg.output_stride)
     if not resume:
         check_out(out, overwrite)                 # every process refuses alike
         if world > 1: torch.distributed.barrier()  # every process has checked --out before rank 0 writes into it
@@ -251,7 +252,7 @@ def train_run(out, # the run folder
         if compare: _compared_baseline(out, dataset, data_dir, cfg, overwrite, quiet, resume)
         return None
     res = evaluate(learn.model, data.dls.valid, data.info)
-    meta = {'n_classes': data.info.n_classes, 'dataset': dataset, 'arch': cfg.arch, 'z_channels': cfg.z_channels,
+    meta = {'n_classes': data.info.n_classes, 'dataset': dataset, 'arch': cfg.arch, 'z_channels': cfg.z_channels, 'output_stride': cfg.output_stride,
             'size': list(cfg.size) if cfg.size else None, 'method': method, 'seed': cfg.seed}
     save_checkpoint(out / 'model.pth', learn.model, meta, overwrite=True)
     show_predictions(learn.model, data.dls.valid.dataset, data.info, range(min(3, len(data.valid_items))), fname=out / 'predictions.png')

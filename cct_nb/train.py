@@ -8,7 +8,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from fastcore.basics import store_attr
 from fastcore.meta import delegates
 from .data import SegData, DatasetInfo
-from .model import Encoder, Decoder, match_size
+from .model import Encoder, Decoder, match_size, check_output_stride
 from .perturbations import AuxiliaryDecoders, parse_perturbations
 from .losses import supervised_ce, abce_loss, unsupervised_loss, pairwise_loss, check_class_balance
 from .learner import seg_learner
@@ -55,13 +55,14 @@ def cct_model(info:DatasetInfo, # the dataset: classes and which are "stuff"
               final_relu:bool=False, # see `Decoder`
               fused:bool=True, # the lean training step (see `CCTModel`)
               aux_sup:bool=False, # the auxiliary decoders also on the labeled batch (see `CCTModel`)
+              output_stride:int=8, # the encoder's: 8 (the paper's) or 16 (every decoder then upsamples once more)
               **perturbation_kwargs): # passed to the perturbations (uniform_range, gamma_range, p, area, xi, eps, ...)
     "The CCT network for `info`'s classes with the auxiliary decoders named in `perturbations`."
-    spec = parse_perturbations(perturbations)
-    enc = Encoder(arch, pretrained, z_channels)
-    dec = Decoder(z_channels, info.n_classes, final_relu=final_relu)     # the baseline's initial weights, drawn in the baseline's order
+    spec, n_up = parse_perturbations(perturbations), check_output_stride(output_stride)
+    enc = Encoder(arch, pretrained, z_channels, output_stride)
+    dec = Decoder(z_channels, info.n_classes, n_up, final_relu)          # the baseline's initial weights, drawn in the baseline's order
     with RandomStream(salt=4):       # the auxiliary decoders' initial weights: from their own stream, the global one does not move
-        aux = AuxiliaryDecoders(z_channels, info.n_classes, spec, stuff=info.stuff, final_relu=final_relu, **perturbation_kwargs)
+        aux = AuxiliaryDecoders(z_channels, info.n_classes, spec, stuff=info.stuff, final_relu=final_relu, n_upsample=n_up, **perturbation_kwargs)
     return CCTModel(enc, dec, aux, fused, aux_sup=aux_sup)
 
 # %% ../nbs/lessons/07_train.ipynb #f1c7f0fb
@@ -150,6 +151,7 @@ def cct_learner(data:SegData, # from `segmentation_dls` with `n_labeled` set (it
                 class_balance:float=None, # class-balanced $\mathcal L_u$, power α (`class_balance_weights`, not in the paper), None = off
                 pairwise:int=None, # P-Wise subset size (eq. 10), None = off
                 aux_sup:float=None, # the auxiliary decoders also trained on the labeled batch, with this weight (not the paper's), None = off
+                output_stride:int=PAPER['output_stride'], # the encoder's: 8 (the paper's) or 16 (see `resnet_backbone`)
                 final_relu:bool=False, # see `Decoder`
                 fused:bool=True, # the lean training step (`reference/lean_step`); False: the straightforward one
                 backbone_div:float=None, # backbone lr divisor; default `default_backbone_div(pretrained)` (`reference/learner`)
@@ -162,7 +164,7 @@ def cct_learner(data:SegData, # from `segmentation_dls` with `n_labeled` set (it
     "A fastai `Learner` that trains the CCT network of the paper on `data`'s labeled and unlabeled images."
     if data.unlabeled is None: raise ValueError("data has no unlabeled loader: build it with segmentation_dls(..., n_labeled=n)")
     info = data.info
-    model = cct_model(info, arch, pretrained, z_channels, perturbations, final_relu, fused, aux_sup=bool(aux_sup), **(perturbation_kwargs or {}))
+    model = cct_model(info, arch, pretrained, z_channels, perturbations, final_relu, fused, aux_sup=bool(aux_sup), output_stride=output_stride, **(perturbation_kwargs or {}))
     loss = (loss_cls or CCTLoss)(info.n_classes, info.ignore_index, sup_loss, unsup_loss, conf_mask, pairwise, class_balance=class_balance, aux_sup=aux_sup)
     sched = cct_schedule(**{k: kwargs.pop(k) for k in SCHEDULE_ARGS if k in kwargs})
     return seg_learner(data, model, loss, recipe, pretrained, backbone_div,

@@ -63,7 +63,8 @@ def explorer_models(quick:bool=False, # the course network's quick stand-in (tes
         net = models['trained (scenes)']
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            models['untrained resnet18'] = segmentation_net(net.decoder.head.out_channels, net.encoder.arch, z_channels=net.encoder.out_ch).eval()
+            models['untrained resnet18'] = segmentation_net(net.decoder.head.out_channels, net.encoder.arch, z_channels=net.encoder.out_ch,
+                                                            output_stride=net.encoder.output_stride).eval()
     return models
 
 # %% ../nbs/reference/widgets.ipynb #f0e86eeb

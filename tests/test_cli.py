@@ -49,6 +49,23 @@ def test_train_then_eval_round_trip_and_no_overwrite(tmp_path):
     assert r3.returncode == 2 and '--overwrite' in r3.stderr
     assert (out / 'metrics.json').read_text() == before          # nothing was overwritten
 
+def test_output_stride_16_trains_cct_and_its_checkpoint_evaluates_alike(tmp_path):
+    "`--output-stride 16`: CCT trains with a 1/16 grid of z, run.json and the checkpoint say so, and cct_nb_eval rebuilds that network."
+    out = tmp_path / 'os16'
+    r = run('cct_nb_train', '--n-labeled', '8', '--epochs', '1', '--size', '64,96', '--bs', '4', '--z-channels', '16', '--output-stride', '16',
+            '--perturbations', 'noise:1,vat:1,object:1', '--out', str(out), '--quiet')
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads((out / 'metrics.json').read_text())
+    assert m['config']['output_stride'] == 16 and 0 <= m['miou'] <= 1
+    import torch
+    ck = torch.load(out / 'model.pth', weights_only=True)
+    assert ck['meta']['output_stride'] == 16
+    r2 = run('cct_nb_eval', '--checkpoint', str(out / 'model.pth'), '--out', str(tmp_path / 'ev'))
+    assert r2.returncode == 0, r2.stderr
+    assert abs(json.loads((tmp_path / 'ev' / 'metrics.json').read_text())['miou'] - m['miou']) < 1e-9
+    r3 = run('cct_nb_train', '--output-stride', '32', '--out', str(tmp_path / 'o32'), '--quiet')
+    assert r3.returncode == 2 and '--output-stride 32: choose one of 8, 16' in r3.stderr and not (tmp_path / 'o32').exists()
+
 def test_preset_trains_its_regime_and_flags_beside_it_win(tmp_path):
     "`--preset camvid-overfit` on a tiny CamVid-shaped folder: the preset's options reach run.json (both arms of --compare), the flags given win."
     import numpy as np
