@@ -8,7 +8,7 @@ from .losses import check_class_balance
 from .perturbations import parse_perturbations
 
 # %% auto #0
-__all__ = ['PAPER', 'PRETRAIN', 'RECIPE_LR', 'METHOD_DEFAULTS', 'CPU', 'PRESETS', 'NETWORK_OPTIONS', 'RUN_OPTIONS', 'METHODS',
+__all__ = ['PAPER', 'PRETRAIN', 'RECIPE_LR', 'METHOD_DEFAULTS', 'CPU', 'PRESETS', 'PAPER_OPTIONS', 'RUN_OPTIONS', 'METHODS',
            'AUX_INITS', 'PRECISIONS', 'OPTION_NAMES', 'RUN_PRESETS', 'preset', 'RunConfig', 'parse_size', 'run_config',
            'run_preset']
 
@@ -39,12 +39,12 @@ PRESETS = {   # per dataset: the labeled budget, the epochs, the size, and what 
     'sunrgbd':    dict(n_labeled=500, epochs=100, size=(240, 320), bs=8),
 }
 
-NETWORK_OPTIONS = ('arch', 'z_channels', 'output_stride', 'recipe')   # what every dataset takes from `PAPER` unless its preset says otherwise
+PAPER_OPTIONS = ('arch', 'z_channels', 'output_stride', 'recipe')   # what every dataset takes from `PAPER` unless its preset says otherwise
 
 def preset(dataset:str) -> dict: # a key of `PRESETS`
     "The dataset's defaults: `PAPER` with its preset's overrides."
     if dataset not in PRESETS: raise ValueError(f"--dataset {dataset!r} unknown; choose one of {sorted(PRESETS)}")
-    return {k: PAPER[k] for k in NETWORK_OPTIONS} | PRESETS[dataset]
+    return {k: PAPER[k] for k in PAPER_OPTIONS} | PRESETS[dataset]
 
 # %% ../nbs/reference/config.ipynb #cfgrun
 RUN_OPTIONS = dict(   # every option of a run (`cct_nb_train`'s flags) and its default; the dataset's preset fills the rest
@@ -56,7 +56,7 @@ RUN_OPTIONS = dict(   # every option of a run (`cct_nb_train`'s flags) and its d
 METHODS = ('cct', 'baseline', 'mean-teacher', 'vat')   # Table 4's methods (`reference/baselines` has the last two)
 AUX_INITS = ('random', 'main')   # the auxiliary decoders start with their own weights (the paper's) or as copies of the main decoder
 PRECISIONS = ('fp32', 'bf16', 'fp16')   # autocast mixed precision (weights stay fp32)
-OPTION_NAMES = frozenset(RUN_OPTIONS) | set(NETWORK_OPTIONS) | set(CPU) | {k for p in PRESETS.values() for k in p}   # every option of a run (what `run_config` takes)
+OPTION_NAMES = frozenset(RUN_OPTIONS) | set(PAPER_OPTIONS) | set(CPU) | {k for p in PRESETS.values() for k in p}   # every option of a run (what `run_config` takes)
 
 class RunConfig(dict):
     "A run's checked configuration (`run_config`): a dict of every option, written to `run.json` as it is; its keys are also attributes."
