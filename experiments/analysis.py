@@ -509,13 +509,15 @@ def forest_rows(results:Path=RESULTS) -> list: # the records folder
     scenes = lambda f: paired_table(read_record(f, results))['gap']
     cv = camvid_experiments(results)
     g5, gl = cv['seeds 5-24'][1], cv['12 epochs'][1]
+    go = overfit_pairs(overfit_records(Path(results) / OVERFIT_RECORDS), 'cct', group='confirm')['gap']
     return [('scenes, warm start, 16-epoch stage 2, seeds 0-9', scenes('scenes/scenes_cct_vs_baseline_warm16_16ep.json'), False),
             ('scenes, 32-epoch stage 2, seeds 10-17', scenes('scenes/scenes_cct_vs_baseline_warm16_32ep.json'), True),
             ('scenes, 16-epoch stage 2 again, seeds 20-33', scenes('scenes/scenes_cct_vs_baseline_warm16_16ep_confirm.json'), True),
             ('scenes, class-balanced L_u, seeds 40-47', scenes('scenes/scenes_cct_vs_baseline_warm16_16ep_classbal.json'), True),
             ('CamVid n = 50, seeds 0-4', cv['seeds 0-4'][1], False)] + \
            ([(f'CamVid n = 50, seeds {g5.index.min()}-{g5.index.max()}', g5, True)] if len(g5) > 1 else []) + \
-           ([(f'CamVid n = 50, 12 epochs, seeds {gl.index.min()}-{gl.index.max()}', gl, True)] if len(gl) > 1 else [])
+           ([(f'CamVid n = 50, 12 epochs, seeds {gl.index.min()}-{gl.index.max()}', gl, True)] if len(gl) > 1 else []) + \
+           ([(f'CamVid n = 20, over-fit regime, seeds {go.index.min()}-{go.index.max()}', go, True)] if len(go) > 1 else [])
 
 # ---------------------------------------------------------------------------------------------------------------
 # The other notebooks: the learning curve, and the cluster lesson's figure helpers
@@ -878,6 +880,11 @@ PAIRED_EXPERIMENTS = [  # every paired comparison of the figures and the table o
          title='CamVid, 50 labeled, 12 epochs, fresh seeds 25-28 (a probe fixed in advance)',
          regime=f'{_CAMVID}; 12 epochs (468 iterations)', planned=CAMVID_LONG_PLANNED, figures=['every paired comparison'],
          verdict='Inconclusive, as the reading fixed in advance puts it: the test is not met and the probe does not earn a full test.'),
+    dict(id='camvid20-overfit-seeds200-209', source=OVERFIT_RECORDS, dataset='camvid', records=[OVERFIT_RECORDS],
+         title='CamVid, 20 labeled, 24 epochs, where the baseline over-fits: fresh seeds 200-209 (fixed in advance)',
+         regime=_CAMVID.replace('50 labeled + 317', '20 labeled + 347') + '; 24 epochs (1,032 iterations)', planned=OVERFIT_PLANNED,
+         figures=['every paired comparison'],
+         verdict='Not called ahead: the test fixed in advance is not met (a positive mean whose interval includes 0); CCT fits its 20 labels less on every seed and is ahead on val on half of them.'),
 ]
 _IN_FOREST = {'scenes/scenes_cct_vs_baseline_warm16_16ep.json', 'scenes/scenes_cct_vs_baseline_warm16_32ep.json',   # the scenes rows of `forest_rows`
               'scenes/scenes_cct_vs_baseline_warm16_16ep_confirm.json', 'scenes/scenes_cct_vs_baseline_warm16_16ep_classbal.json'}
@@ -910,7 +917,11 @@ def paired_entries(results:Path=RESULTS) -> list: # the records folder
     "summary.json's `paired`: every entry of `PAIRED_EXPERIMENTS`, its gaps read from its records (pre-registered seeds checked fresh)."
     cv, out = camvid_experiments(results), []
     for spec in PAIRED_EXPERIMENTS:
-        if spec.get('dataset') == 'camvid':
+        if spec['source'] == OVERFIT_RECORDS:                                       # the over-fit regime's confirmation (overfit.ipynb)
+            if not overfit_seeds_are_fresh(results, spec['planned']): raise ValueError(f"{spec['id']}: another record used a planned seed")
+            t = overfit_pairs(overfit_records(Path(results) / OVERFIT_RECORDS), 'cct', group='confirm')
+            pairs = pd.DataFrame({'method': t['CCT'], 'baseline': t['baseline'], 'gap': t['gap']})
+        elif spec.get('dataset') == 'camvid':
             _, gaps, table, _ = cv[spec['source']]
             pairs = pd.DataFrame({'method': table['CCT'], 'baseline': table['baseline'], 'gap': gaps})
         else:

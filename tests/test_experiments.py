@@ -197,9 +197,10 @@ def committed():
 def test_check_summary_accepts_the_committed_file(committed):
     assert A.read_summary(SUMMARY) == committed
     ids = [e['id'] for e in committed['paired']]
-    assert ids[-3:] == ['camvid50-seeds0-4', 'camvid50-seeds5-24', 'camvid50-12ep-seeds25-28']
+    assert ids[-4:] == ['camvid50-seeds0-4', 'camvid50-seeds5-24', 'camvid50-12ep-seeds25-28', 'camvid20-overfit-seeds200-209']
     fixed = {e['id'] for e in committed['paired'] if e['fixed_in_advance']}
-    assert fixed == {'scenes-warm16-32ep', 'scenes-warm16-16ep-confirm', 'scenes-warm16-16ep-classbal', 'camvid50-seeds5-24', 'camvid50-12ep-seeds25-28'}
+    assert fixed == {'scenes-warm16-32ep', 'scenes-warm16-16ep-confirm', 'scenes-warm16-16ep-classbal', 'camvid50-seeds5-24', 'camvid50-12ep-seeds25-28',
+                     'camvid20-overfit-seeds200-209'}
 
 def test_summary_gaps_are_the_records(committed):
     by = {e['id']: e for e in committed['paired']}
@@ -218,6 +219,9 @@ def test_summary_overfit_block_is_the_records(committed):
     for arm, c in o['confirmation']['pairs'].items():                         # the confirmation so far: a later record only adds seeds
         t = A.overfit_pairs([r for r in recs if r['seed'] in c['seeds']], arm, group='confirm')
         assert c['gaps'] == pytest.approx(list(t['gap'])) and c['seeds'] == [int(x) for x in t.index]
+    e = next(e for e in committed['paired'] if e['id'] == 'camvid20-overfit-seeds200-209')   # the forest's row is the confirmation's
+    assert e['seeds'] == o['confirmation']['pairs']['cct']['seeds'] and e['gaps'] == pytest.approx(o['confirmation']['pairs']['cct']['gaps'])
+    assert e['planned_seeds'] == list(A.OVERFIT_PLANNED) and e['fixed_in_advance']
 
 def _broken(d, how):
     d = copy.deepcopy(d); how(d); return d

@@ -184,3 +184,13 @@ def test_readme_speed_figures_come_from_the_record():
     assert f'{ceiling:.2f}× at 320²' in readme
     lo, hi = sorted(r[s]['fp32']['ratios']['semi_speedup'] for s in ('160', '320'))
     assert f'{lo:.1f}-{hi:.1f}× faster in float32' in readme
+
+def test_readme_result_figures_come_from_the_summary():
+    "The gaps the README's results paragraph quotes are summary.json's (experiments/summary.ipynb writes it from the records)."
+    import json
+    by = {e['id']: e for e in json.loads((ROOT / 'experiments' / 'summary.json').read_text())['paired']}
+    readme = (ROOT / 'README.md').read_text().split('## What the results say', 1)[1].split('\n## ', 1)[0]
+    for k in ('camvid50-seeds5-24', 'camvid20-overfit-seeds200-209'):
+        e = by[k]
+        assert f"a gap of {e['gap_mean']:+.1f} points (95 % interval {e['ci95'][0]:+.1f} to {e['ci95'][1]:+.1f}, {len(e['seeds'])} seeds" in readme, k
+    assert f"{sum(e['fixed_in_advance'] for e in by.values())} experiments were fixed" in readme.replace('six', '6').replace('five', '5')
