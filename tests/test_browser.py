@@ -3,7 +3,7 @@
 Starts JupyterLab on 127.0.0.1 over a temporary copy of the lessons, with an empty data folder (as on a fresh clone: no
 scenes, no cached course network, so the first lesson that needs the network trains it), opens every lesson in reading
 order in a fresh kernel, runs Run → Run All Cells, and fails on a cell that raised, on a lesson over its time budget
-(`BUDGET_S`, the course's promise of under three minutes per lesson on 2 cores), or on a widget whose figure does not
+(`BUDGET_S`, the course's promise of under three minutes per lesson on 2 cores, stretched by `host_speed_factor` on a host slower than the speed record), or on a widget whose figure does not
 change when a control is moved (a callback's traceback lands in JupyterLab's Log Console, which is read too). Under
 `nbdev_test` an Output widget captures nothing, so this is the only test of the widget UI itself.
 
@@ -25,6 +25,24 @@ pytestmark = pytest.mark.browser
 OUT = ROOT / 'test_out' / 'browser'
 EXECUTED = OUT / 'executed'                 # the lessons saved from JupyterLab with their outputs (the site is built from them)
 BUDGET_S = 180                               # Run All of one lesson, first training of the course network included
+SLOWEST = 2.0                                # the budget stretches with a host slower than the record's, up to this factor
+
+def host_speed_factor() -> float:
+    "How much slower this host runs the reference step (one ResNet-18 forward + backward, batch 8, 96×128, 2 threads) than `benchmarks/results/speed/encoder_grid.json` recorded: at least 1, at most `SLOWEST`."
+    import statistics, time, torch
+    from benchmarks.encoder_grid import backbone_at, train_step
+    rec = json.loads((ROOT / 'benchmarks' / 'results' / 'speed' / 'encoder_grid.json').read_text())
+    ref = rec['rows'][0]
+    assert (ref['backbone'], ref['output_stride'], ref['size'], rec['bs'], rec['machine']['threads']) == ('resnet18', 8, [96, 128], 8, 2)
+    n, old = torch.get_num_threads(), torch.random.get_rng_state()
+    torch.set_num_threads(2); torch.manual_seed(0)
+    net, x = backbone_at('resnet18', 8).train(), torch.randn(8, 3, 96, 128)
+    train_step(net, x)                                                                     # warm-up
+    secs = []
+    for _ in range(5):
+        t = time.perf_counter(); train_step(net, x); secs.append(time.perf_counter() - t)
+    torch.set_num_threads(n); torch.random.set_rng_state(old)
+    return min(SLOWEST, max(1.0, statistics.median(secs) / ref['seconds']))
 LESSONS = lb.lesson_names()
 
 # What each explorer offers a learner to move, in order: (kind, the control's description, target or None for "another")
@@ -119,13 +137,15 @@ def lab(tmp_path_factory):
     if why:
         if os.environ.get('CI'): pytest.fail(f'the browser test must run in CI: {why}')
         pytest.skip(why)
+    speed = host_speed_factor()                  # timed before the server starts, on an idle host
+    print(f'host speed factor {speed:.2f}: lesson budget {BUDGET_S * speed:.0f} s')
     root, data = tmp_path_factory.mktemp('lab'), tmp_path_factory.mktemp('data')
     lb.stage(LESSONS, root)
     lb.copy_notebook(ROOT / 'nbs' / 'lessons' / '02_cluster.ipynb', root / 'nbs' / 'lessons' / 'broken_callback.ipynb', True, _broken_callback)
     lb.copy_notebook(ROOT / 'nbs' / 'lessons' / '02_cluster.ipynb', root / 'nbs' / 'lessons' / 'broken_cell.ipynb', True, _broken_cell)
     shutil.rmtree(EXECUTED, ignore_errors=True); EXECUTED.mkdir(parents=True)
     with lb.LabServer(root, lb.learner_env(data)) as server, lb.LabBrowser(server) as browser:
-        browser.root = root
+        browser.root, browser.speed = root, speed
         yield browser
         (OUT / 'server.log').write_text(server.log_text())
     assert server.proc is None   # stopped
@@ -149,8 +169,9 @@ def test_lesson_in_jupyterlab(lab, name):
     "Run All on a fresh kernel: no error, within the budget; explorers move; the lesson is saved with its outputs for the site."
     page, secs = _run(lab, name)
     stem = Path(name).stem
+    budget = BUDGET_S * lab.speed                # the promise holds on a host as fast as the record's; a slower host stretches it
     try:
-        report = dict(notebook=name, run_all_seconds=round(secs, 1), budget_seconds=BUDGET_S, moves=[])
+        report = dict(notebook=name, run_all_seconds=round(secs, 1), budget_seconds=round(budget, 1), host_speed_factor=round(lab.speed, 2), moves=[])
         probs = lab.problems(page)
         assert not probs, f'{name} in JupyterLab:\n' + '\n'.join(probs)
         for kind, control, to in EXPLORERS.get(name, []):
@@ -164,7 +185,7 @@ def test_lesson_in_jupyterlab(lab, name):
         saved = lab.save(page, lab.root / 'nbs' / name)
         shutil.copy(saved, EXECUTED / Path(name).name)
         (OUT / f'{stem}.json').write_text(json.dumps(report, indent=1, ensure_ascii=False))
-        assert secs <= BUDGET_S, f'{name}: Run All took {secs:.0f} s, over the budget of {BUDGET_S} s'
+        assert secs <= budget, f'{name}: Run All took {secs:.0f} s, over the budget of {budget:.0f} s ({BUDGET_S} s × host speed factor {lab.speed:.2f})'
     except BaseException:
         page.screenshot(path=str(OUT / f'{stem}_failed.png'), full_page=False)
         raise
